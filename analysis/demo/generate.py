@@ -1,0 +1,259 @@
+"""Write the demo sample: CSMAR-style raw files with the mess of real exports, reports, truth."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from analysis.demo import dgp
+from analysis.demo.dgp import DemoParams, TrueModel
+from analysis.demo.reports import check_building_blocks, reference_count, report_text
+from analysis.text.dictionary import load_dictionary
+
+# CSMAR header rows: field code, Chinese label, unit
+HEADERS = {
+    "company": [("Stkcd", "证券代码", "没有单位"), ("Stknme", "证券简称", "没有单位"),
+                ("Estbdt", "公司成立日期", "没有单位"), ("Listdt", "上市日期", "没有单位"),
+                ("Nnindcd", "行业代码C", "没有单位"), ("EquityNature", "股权性质", "没有单位")],
+    "balance_sheet": [("Stkcd", "证券代码", "没有单位"), ("ShortName", "证券简称", "没有单位"),
+                      ("Accper", "会计期间", "没有单位"), ("Typrep", "报表类型", "没有单位"),
+                      ("A001000000", "资产总计", "元"), ("A002000000", "负债合计", "元"),
+                      ("A003000000", "所有者权益合计", "元")],
+    "income_statement": [("Stkcd", "证券代码", "没有单位"), ("ShortName", "证券简称", "没有单位"),
+                         ("Accper", "会计期间", "没有单位"), ("Typrep", "报表类型", "没有单位"),
+                         ("B001100000", "营业总收入", "元"), ("B001101000", "营业收入", "元"),
+                         ("B002000000", "净利润", "元")],
+    "segments": [("Stkcd", "证券代码", "没有单位"), ("EndDate", "截止日期", "没有单位"),
+                 ("Classification", "分类类型", "没有单位"), ("MainBusiness", "项目名称", "没有单位"),
+                 ("MainBusinessIncome", "主营业务收入", "元"), ("MainBusinessCost", "主营业务成本", "元")],
+}
+
+_NAME_A = "华中东南西北恒瑞宏远金宇四方天工瑞达鼎盛新科海通凯利永安"
+_NAME_B = ("科技", "股份", "机械", "电气", "制造", "精工", "重工", "生物", "材料", "智造")
+
+
+def params_from_config(demo_cfg: dict[str, Any]) -> DemoParams:
+    """DemoParams from the ``demo`` section of the config (unknown keys are rejected)."""
+    cfg = dict(demo_cfg)
+    model_cfg = cfg.pop("truth", {}) or {}
+    model = TrueModel(**model_cfg) if model_cfg else TrueModel()
+    return DemoParams(**cfg, model=model)
+
+
+def _csmar_rows(table: str, frame: pd.DataFrame) -> list[list[str]]:
+    cols = HEADERS[table]
+    rows = [[c[0] for c in cols], [c[1] for c in cols], [c[2] for c in cols]]
+    rows += frame[[c[0] for c in cols]].astype(str).values.tolist()
+    return rows
+
+
+def _write_text(path: Path, rows: list[list[str]], encoding: str, sep: str = ",") -> None:
+    buf = io.StringIO()
+    for r in rows:
+        buf.write(sep.join(f'"{v}"' if sep in v else v for v in r) + "\r\n")
+    path.write_bytes(buf.getvalue().encode(encoding))
+
+
+def write_xlsx(path: Path, rows: list[list[str]], numeric_from_row: int = 3,
+               text_columns: tuple[int, ...] = (0,)) -> None:
+    """Write an xlsx with a fixed timestamp in its metadata and zip entries (byte-reproducible)."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for i, r in enumerate(rows):
+        out = []
+        for j, v in enumerate(r):
+            if i >= numeric_from_row and j not in text_columns and re.fullmatch(r"-?\d+(\.\d+)?", v):
+                out.append(float(v))
+            else:
+                out.append(v)
+        ws.append(out)
+    buf = io.BytesIO()
+    wb.save(buf)
+    fixed = (2024, 1, 1, 0, 0, 0)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in sorted(zin.infolist(), key=lambda i: i.filename):
+            data = zin.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2024-01-01T00:00:00Z", data)
+            zout.writestr(zipfile.ZipInfo(item.filename, date_time=fixed), data)
+
+
+def _money(x: np.ndarray) -> np.ndarray:
+    return np.round(x, 2)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
+                  progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """Generate the demo raw data under ``out_dir``; returns the truth dictionary written."""
+    out_dir = Path(out_dir)
+    csmar_dir = out_dir / "csmar"
+    reports_dir = out_dir / "reports"
+    csmar_dir.mkdir(parents=True, exist_ok=True)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    dictionary = load_dictionary()
+    terms = list(dictionary.terms)
+    check_building_blocks(terms)
+
+    firms = dgp.draw_firms(rng, params)
+    fy = dgp.draw_firm_years(rng, firms, params)
+    progress(f"demo: {len(firms)} firms, {len(fy)} firm-years")
+    names = {f: _NAME_A[int(rng.integers(0, len(_NAME_A)))] + _NAME_A[int(rng.integers(0, len(_NAME_A)))]
+             + _NAME_B[int(rng.integers(0, len(_NAME_B)))] for f in firms["firm"]}
+
+    # ---- revenue by segment -> Serv (measured exactly as the pipeline measures it)
+    n_prod = rng.integers(1, 4, len(firms))
+    n_serv = rng.integers(1, 4, len(firms))
+    lines = {f: (list(rng.choice(dgp.PRODUCT_SEGMENTS, k1, replace=False)),
+                 list(rng.choice(dgp.SERVICE_SEGMENTS, k2, replace=False)))
+             for f, k1, k2 in zip(firms["firm"], n_prod, n_serv)}
+    seg_rows = []
+    serv, main_rev = [], []
+    no_segments = rng.random(len(fy)) < params.share_missing_segments
+    for k, r in enumerate(fy.itertuples(index=False)):
+        revenue = float(np.exp(r.size_latent - 0.2 + rng.normal(0, 0.1)))
+        prods, servs = lines[r.firm]
+        s_target = r.serv_target
+        sv = _money(s_target * revenue * rng.dirichlet(np.ones(len(servs)))) if s_target > 0 else np.zeros(0)
+        pv = _money((1 - s_target) * revenue * rng.dirichlet(np.ones(len(prods))))
+        total_main = float(sv.sum() + pv.sum())
+        serv.append(float(sv.sum()) / total_main)
+        main_rev.append(total_main)
+        if no_segments[k]:
+            continue
+        date = f"{r.year}-12-31"
+        for seg, v in list(zip(prods, pv)) + list(zip(servs[:len(sv)], sv)):
+            seg_rows.append((r.firm, date, "按产品", seg, _fmt(v), _fmt(v * rng.uniform(0.55, 0.85))))
+        seg_rows.append((r.firm, date, "按产品", "合计", _fmt(total_main), ""))
+        if rng.random() < 0.2:
+            seg_rows.append((r.firm, date, "按产品", "其他业务", _fmt(total_main * 0.01), ""))
+        share = rng.uniform(0.3, 0.8)
+        for seg, v in zip(rng.choice(dgp.REGION_SEGMENTS, 2, replace=False), (share, 1 - share)):
+            seg_rows.append((r.firm, date, "按地区", str(seg), _fmt(total_main * v), ""))
+    fy["serv"] = serv
+    fy.loc[no_segments, "serv"] = np.nan
+    fy["has_segments"] = ~no_segments
+
+    # ---- report texts -> Dig = ln(1 + count)
+    weights = np.array([3.0 if t in ("大数据", "人工智能", "物联网", "云计算", "工业互联网", "电子商务")
+                        else 1.0 for t in terms])
+    weights /= weights.sum()
+    missing_report = rng.random(len(fy)) < params.share_missing_report
+    mdna_counts = np.zeros(len(fy), dtype=int)
+    for k, r in enumerate(fy.itertuples(index=False)):
+        counts = rng.multinomial(int(r.dig_count), weights)
+        mentions = [t for t, c in zip(terms, counts) for _ in range(int(c))]
+        mentions = [mentions[i] for i in rng.permutation(len(mentions))]
+        text, in_mdna = report_text(rng, name=names[r.firm], year=int(r.year), mentions=mentions)
+        mdna_counts[k] = in_mdna
+        if k % 500 == 0:
+            found = reference_count(text, terms)
+            if found != int(r.dig_count):
+                raise AssertionError(f"demo report {r.firm}_{r.year}: wrote {r.dig_count} mentions, "
+                                     f"an independent count finds {found}")
+            progress(f"demo: reports {k}/{len(fy)}")
+        if not missing_report[k]:
+            (reports_dir / f"{r.firm}_{r.year}_annual_report.txt").write_text(text, encoding="utf-8")
+    fy["dig"] = np.log1p(fy["dig_count"].astype(float))
+    fy.loc[missing_report, "dig"] = np.nan
+    fy["dig_count_mdna"] = mdna_counts
+    fy["has_report"] = ~missing_report
+
+    # ---- statements (annual consolidated numbers as written)
+    assets = _money(np.exp(fy["size_latent"].to_numpy()))
+    liab = _money(fy["lev_latent"].to_numpy() * assets)
+    other_rev = _money(np.array(main_rev) * rng.uniform(0.0, 0.03, len(fy)))
+    fin = pd.DataFrame({"firm": fy["firm"], "year": fy["year"], "total_assets": assets,
+                        "total_liabilities": liab, "total_equity": _money(assets - liab),
+                        "total_revenue": _money(np.array(main_rev) + other_rev)})
+    outcomes = dgp.compute_outcomes(rng, fy, fin, params)
+    fin["net_profit"] = outcomes["net_profit"].to_numpy()
+    fy["roa"] = outcomes["roa"].to_numpy()
+
+    st = (fy["year"] >= fy["st_start"]) & (fy["year"] <= fy["st_end"])
+    st_prefix = np.where(rng.random(len(fy)) < 0.5, "ST", "*ST")
+    short = [f"{p}{names[f]}" if s else names[f] for f, s, p in zip(fy["firm"], st, st_prefix)]
+    fin["short_name"] = short
+    fy["is_st"] = st.to_numpy()
+
+    def statement_rows(kind: str) -> pd.DataFrame:
+        rows = []
+        for k, r in enumerate(fin.itertuples(index=False)):
+            base = {"Stkcd": r.firm, "ShortName": r.short_name, "Accper": f"{r.year}-12-31", "Typrep": "A"}
+            if kind == "balance_sheet":
+                vals = {"A001000000": _fmt(r.total_assets), "A002000000": _fmt(r.total_liabilities),
+                        "A003000000": _fmt(r.total_equity)}
+            else:
+                vals = {"B001100000": _fmt(r.total_revenue), "B001101000": _fmt(r.total_revenue),
+                        "B002000000": _fmt(r.net_profit)}
+            rows.append({**base, **vals})
+            if rng.random() < 0.6:  # parent-company statement
+                rows.append({**base, "Typrep": "B", **{c: _fmt(float(v) * rng.uniform(0.4, 0.9)) for c, v in vals.items()}})
+            if rng.random() < 0.4:  # semiannual report
+                rows.append({**base, "Accper": f"{r.year}-06-30", **{c: _fmt(float(v) * rng.uniform(0.4, 0.6)) for c, v in vals.items()}})
+        frame = pd.DataFrame(rows)
+        annual_a = (frame["Typrep"] == "A") & frame["Accper"].str.endswith("12-31")
+        mess = rng.random(len(frame))
+        if kind == "balance_sheet":
+            frame.loc[annual_a & (mess < params.share_missing_value), "A002000000"] = "--"
+        else:
+            frame.loc[annual_a & (mess < params.share_missing_value / 2), "B002000000"] = ""
+        dup = frame[rng.random(len(frame)) < params.share_duplicate_rows]
+        return pd.concat([frame, dup]).sort_values(["Stkcd", "Accper", "Typrep"], kind="stable")
+
+    bs = statement_rows("balance_sheet")
+    inc = statement_rows("income_statement")
+    fy["liabilities_missing"] = fy.set_index(["firm", "year"]).index.isin(
+        bs[(bs["A002000000"] == "--")].assign(year=lambda d: d["Accper"].str[:4].astype(int))
+        .set_index(["Stkcd", "year"]).index)
+
+    company = pd.DataFrame({
+        "Stkcd": firms["firm"], "Stknme": [names[f] for f in firms["firm"]],
+        "Estbdt": [f"{y}-{m:02d}-15" for y, m in zip(firms["founded_year"], rng.integers(1, 13, len(firms)))],
+        "Listdt": [f"{y}-{m:02d}-20" for y, m in zip(firms["listed_year"], rng.integers(1, 13, len(firms)))],
+        "Nnindcd": firms["industry"], "EquityNature": np.where(firms["soe"] == 1, "国企", "民营"),
+    })
+
+    progress("demo: writing CSMAR-style files")
+    write_xlsx(csmar_dir / "TRD_Co.xlsx", _csmar_rows("company", company))
+    _write_text(csmar_dir / "FS_Combas.csv", _csmar_rows("balance_sheet", bs), "gbk")
+    years = inc["Accper"].str[:4].astype(int)
+    split = (params.first_year + params.last_year) // 2
+    _write_text(csmar_dir / f"FS_Comins_{params.first_year}-{split}.csv",
+                _csmar_rows("income_statement", inc[years <= split]), "utf-8-sig")
+    write_xlsx(csmar_dir / f"FS_Comins_{split + 1}-{params.last_year}.xlsx",
+               _csmar_rows("income_statement", inc[years > split]))
+    seg = pd.DataFrame(seg_rows, columns=[c[0] for c in HEADERS["segments"]])
+    _write_text(csmar_dir / "FN_Fn045.txt", _csmar_rows("segments", seg), "utf-16", sep="\t")
+
+    truth_fy = fy[["firm", "year", "industry", "soe", "is_st", "has_segments", "has_report",
+                   "liabilities_missing", "serv", "dig", "dig_count", "dig_count_mdna", "roa"]]
+    truth_fy.to_csv(out_dir / "truth_firm_years.csv", index=False, float_format="%.12g")
+    truth = {
+        "description": "True model of the demo sample: ROA = firm effect + year effect + b1*serv + "
+                       "b2*serv^2 + b3*dig + b4*serv*dig + b5*serv^2*dig + controls + noise",
+        "seed": seed,
+        "params": {k: v for k, v in asdict(replace(params)).items() if k != "model"},
+        "model": params.model.to_dict(),
+        "turning_point_at_dig0": float(params.model.turning_point(0.0)),
+        "dictionary": {"name": dictionary.name, "version": dictionary.version},
+        "n_firms": int(len(firms)),
+        "n_firm_years": int(len(fy)),
+    }
+    (out_dir / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")
+    progress(f"demo: wrote {out_dir}")
+    return truth

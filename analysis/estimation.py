@@ -1,0 +1,179 @@
+"""Fixed-effects estimation of the inverted U and its moderation, and tidy results.
+
+Models are fitted with pyfixest (fixest formula syntax). The quadratic and interaction terms are
+explicit columns (``serv_sq``, ``serv_x_dig``, ``serv_sq_x_dig``) so that coefficient names in the
+results, the tables and the U-test are plain and stable.
+
+Standard errors: clustered by firm with the CRV1 small-sample correction by default (Stata
+``xtreg, fe vce(cluster firm)``; see the methods reference, section 4); t-based inference then uses
+G - 1 degrees of freedom, which pyfixest reports as ``_df_t``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One regression: outcome on x, x^2 (and moderator interactions), controls, FE, clusters."""
+
+    name: str
+    outcome: str
+    x: str = "serv"
+    moderator: str | None = None
+    controls: tuple[str, ...] = ()
+    fixed_effects: tuple[str, ...] = ("firm", "year")
+    cluster: str | None = "firm"
+    label: str = ""
+
+    @property
+    def x_sq(self) -> str:
+        return f"{self.x}_sq"
+
+    def interaction(self, term: str) -> str:
+        return f"{term}_x_{self.moderator}"
+
+    @property
+    def regressors(self) -> list[str]:
+        terms = [self.x, self.x_sq]
+        if self.moderator:
+            terms += [self.moderator, self.interaction(self.x), self.interaction(self.x_sq)]
+        return terms + list(self.controls)
+
+    @property
+    def formula(self) -> str:
+        rhs = " + ".join(self.regressors)
+        fe = " + ".join(self.fixed_effects)
+        return f"{self.outcome} ~ {rhs}" + (f" | {fe}" if fe else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["formula"] = self.formula
+        return d
+
+
+def add_model_terms(panel: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
+    """The panel with the squared and interaction columns the spec needs."""
+    out = panel.copy()
+    out[spec.x_sq] = out[spec.x] ** 2
+    if spec.moderator:
+        z = out[spec.moderator]
+        out[spec.interaction(spec.x)] = out[spec.x] * z
+        out[spec.interaction(spec.x_sq)] = out[spec.x_sq] * z
+    return out
+
+
+def check_columns(panel: pd.DataFrame, spec: ModelSpec) -> None:
+    """Fail with a clear message before pyfixest sees a missing column (it would abort the process)."""
+    needed = [spec.outcome, spec.x, *(spec.controls), *spec.fixed_effects]
+    if spec.moderator:
+        needed.append(spec.moderator)
+    if spec.cluster:
+        needed.append(spec.cluster)
+    missing = [c for c in dict.fromkeys(needed) if c not in panel.columns]
+    if missing:
+        raise KeyError(f"model {spec.name!r}: column(s) {missing} not in the panel "
+                       f"(available: {sorted(panel.columns)})")
+
+
+def fit_model(panel: pd.DataFrame, spec: ModelSpec):
+    """Fit ``spec`` on ``panel`` with pyfixest; returns the pyfixest model object."""
+    import pyfixest as pf
+
+    check_columns(panel, spec)
+    data = add_model_terms(panel, spec)
+    vcov: Any = {"CRV1": spec.cluster} if spec.cluster else "hetero"
+    return pf.feols(spec.formula, data=data, vcov=vcov)
+
+
+def estimation_sample(panel: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
+    """Rows of ``panel`` used by ``spec`` (complete cases of every variable it uses)."""
+    cols = [spec.outcome, spec.x, *spec.controls, *spec.fixed_effects]
+    if spec.moderator:
+        cols.append(spec.moderator)
+    return panel.dropna(subset=list(dict.fromkeys(cols)))
+
+
+@dataclass
+class ModelResult:
+    """Tidy, JSON-serialisable result of one model (what the table stage reads)."""
+
+    spec: dict[str, Any]
+    names: list[str]
+    coef: list[float]
+    se: list[float]
+    vcov: list[list[float]]
+    n_obs: int
+    n_clusters: int | None
+    df_t: float
+    r2_within: float | None
+    x_range: tuple[float, float]
+    moderator_values: dict[str, float] = field(default_factory=dict)
+    moderator_range: tuple[float, float] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def params(self) -> pd.Series:
+        return pd.Series(self.coef, index=self.names)
+
+    def cov(self) -> pd.DataFrame:
+        return pd.DataFrame(self.vcov, index=self.names, columns=self.names)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelResult":
+        d = dict(d)
+        d["x_range"] = tuple(d["x_range"])
+        if d.get("moderator_range") is not None:
+            d["moderator_range"] = tuple(d["moderator_range"])
+        return cls(**d)
+
+
+def tidy_result(fit, spec: ModelSpec, panel: pd.DataFrame,
+                moderator_quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> ModelResult:
+    """Coefficients, covariance and the sample facts the U-test and tables need."""
+    names = list(fit._coefnames)
+    sample = estimation_sample(panel, spec)
+    if len(sample) != int(fit._N):
+        raise AssertionError(f"model {spec.name}: estimation sample has {fit._N} rows, "
+                             f"complete cases {len(sample)} (singletons dropped?)")
+    x = sample[spec.x]
+    mod_values: dict[str, float] = {}
+    mod_range = None
+    if spec.moderator:
+        z = sample[spec.moderator]
+        mod_values = {f"p{int(round(q * 100))}": float(z.quantile(q)) for q in moderator_quantiles}
+        mod_range = (float(z.min()), float(z.max()))
+    g = getattr(fit, "_G", None)
+    return ModelResult(
+        spec=spec.to_dict(), names=names,
+        coef=[float(v) for v in fit.coef().loc[names]],
+        se=[float(v) for v in fit.se().loc[names]],
+        vcov=np.asarray(fit._vcov, dtype=float).tolist(),
+        n_obs=int(fit._N), n_clusters=int(min(g)) if spec.cluster and g else None,
+        df_t=float(fit._df_t), r2_within=float(fit._r2_within) if fit._r2_within is not None else None,
+        x_range=(float(x.min()), float(x.max())), moderator_values=mod_values,
+        moderator_range=mod_range,
+    )
+
+
+def specs_from_config(models_cfg: dict[str, Any]) -> list[ModelSpec]:
+    """Baseline (x, x^2) and moderated models for every configured outcome."""
+    specs = []
+    common = dict(x=models_cfg.get("x", "serv"), controls=tuple(models_cfg.get("controls", [])),
+                  fixed_effects=tuple(models_cfg.get("fixed_effects", ["firm", "year"])),
+                  cluster=models_cfg.get("cluster", "firm"))
+    for outcome in models_cfg.get("outcomes", ["roa"]):
+        specs.append(ModelSpec(name=f"baseline_{outcome}", outcome=outcome,
+                               label=f"Baseline: {outcome}", **common))
+        if models_cfg.get("moderator"):
+            z = models_cfg["moderator"]
+            specs.append(ModelSpec(name=f"moderation_{outcome}", outcome=outcome, moderator=z,
+                                   label=f"Moderation by {z}: {outcome}", **common))
+    return specs

@@ -1,0 +1,170 @@
+"""From canonical raw tables and the two measures to the estimation panel, with its ledger.
+
+The spine is the balance sheet: every raw balance-sheet row either ends in the panel or is in
+``dropped`` with the rule that removed it (see :class:`analysis.sample.SampleLedger`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.ingest import RawDataError
+from analysis.sample import SampleLedger, SampleRules, industry_class, is_special_treatment
+from analysis.variables import financial_variables, firm_age
+
+KEY = ["firm", "year"]
+
+
+@dataclass
+class PanelResult:
+    panel: pd.DataFrame
+    ledger: pd.DataFrame
+    dropped: pd.DataFrame
+    winsor_bounds: pd.DataFrame
+
+
+def _with_year(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["year"] = out["period_end"].dt.year.astype("Int64")
+    return out
+
+
+def _annual(frame: pd.DataFrame) -> pd.Series:
+    return (frame["period_end"].dt.month == 12) & (frame["period_end"].dt.day == 31)
+
+
+def _exact_duplicates(frame: pd.DataFrame) -> pd.Series:
+    cols = [c for c in frame.columns if not c.startswith("_")]
+    return frame.duplicated(subset=cols, keep="first")
+
+
+def _raise_on_conflicts(frame: pd.DataFrame, table: str) -> None:
+    conflict = frame.duplicated(KEY, keep=False)
+    if conflict.any():
+        rows = frame.loc[conflict].sort_values(KEY).head(4)
+        where = "; ".join(f"{r._source_file} row {r._source_row}" for r in rows.itertuples())
+        first = rows.iloc[0]
+        raise RawDataError(first["_source_file"],
+                           f"{int(conflict.sum())} {table} rows share a firm-year with different values "
+                           f"(firm {first['firm']}, year {first['year']}: {where}); fix or remove them",
+                           row=int(first["_source_row"]))
+
+
+def annual_consolidated(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Annual (Dec 31) consolidated (type A) rows, exact duplicates removed, one per firm-year."""
+    f = _with_year(frame)
+    f = f[_annual(f) & (f["statement_type"] == "A")]
+    f = f[~_exact_duplicates(f)]
+    _raise_on_conflicts(f, table)
+    return f
+
+
+def winsorize(frame: pd.DataFrame, columns: list[str], limits: tuple[float, float],
+              by: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clip ``columns`` at the (lower, upper) quantiles, pooled or within groups of ``by``.
+
+    Quantiles use linear interpolation (numpy's default); Stata's ``winsor2`` uses its own
+    percentile definition and may differ in the last digits at small samples. Returns the new frame
+    and a table of the bounds used (column, group, lower, upper, n_clipped_low, n_clipped_high).
+    """
+    out = frame.copy()
+    lo_q, hi_q = limits
+    records = []
+    groups = [(None, out.index)] if by is None else list(out.groupby(by).groups.items())
+    for col in columns:
+        for g, idx in groups:
+            x = out.loc[idx, col].astype("float64")
+            lo, hi = np.nanquantile(x, lo_q), np.nanquantile(x, hi_q)
+            records.append({"variable": col, "group": "pooled" if g is None else str(g),
+                            "lower": lo, "upper": hi, "n_clipped_low": int((x < lo).sum()),
+                            "n_clipped_high": int((x > hi).sum())})
+            out.loc[idx, col] = x.clip(lo, hi)
+    return out, pd.DataFrame(records)
+
+
+def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
+                digitalization: pd.DataFrame, cfg: dict[str, Any]) -> PanelResult:
+    """Apply the sample rules of the config and merge the measures; returns panel and ledger.
+
+    ``cfg`` is the ``sample`` section of the config merged with ``winsorize`` and the list of
+    ``required`` variables (firm-years missing any of them are dropped, one rule per variable).
+    """
+    rules = SampleRules.from_config(cfg)
+    bs = _with_year(tables["balance_sheet"])
+    led = SampleLedger(bs, "balance-sheet rows read")
+    led.keep(_annual(led.frame), "annual statements only (period ending Dec 31)",
+             detail=led.frame["period_end"].dt.strftime("%Y-%m-%d"))
+    led.keep(led.frame["statement_type"] == "A", "consolidated statements only (Typrep A)",
+             detail="statement type " + led.frame["statement_type"].astype(str))
+    led.drop(_exact_duplicates(led.frame), "exact duplicate row")
+    _raise_on_conflicts(led.frame, "balance-sheet")
+
+    inc = annual_consolidated(tables["income_statement"], "income-statement")
+    inc_cols = ["total_revenue", "operating_revenue", "net_profit"]
+    merged = led.frame.merge(inc[KEY + inc_cols], on=KEY, how="left", indicator=True)
+    has_inc = (merged.pop("_merge") == "both").to_numpy()
+    led.replace_frame(merged)
+    led.keep(has_inc, "no income statement for the firm-year")
+
+    # variables need the full statement history (growth uses the previous year)
+    fin_vars = financial_variables(led.frame)
+    led.replace_frame(pd.concat([led.frame, fin_vars], axis=1))
+
+    company = tables["company"].drop_duplicates("firm", keep="last")
+    merged = led.frame.merge(company[["firm", "name", "industry", "ownership", "listed"]],
+                             on="firm", how="left", indicator=True)
+    has_co = (merged.pop("_merge") == "both").to_numpy()
+    led.replace_frame(merged)
+    led.keep(has_co, "no company record")
+
+    ind = industry_class(led.frame["industry"], rules)
+    detail = "industry " + led.frame["industry"].astype(str)
+    for cls, rule in [("missing", "industry code missing"),
+                      ("financial", "financial industry (CSRC J)"),
+                      ("real_estate", "real estate (CSRC K)"),
+                      ("non_manufacturing",
+                       f"outside manufacturing {rules.industry_section}{rules.industry_min}-"
+                       f"{rules.industry_section}{rules.industry_max}")]:
+        led.drop((ind == cls).to_numpy(), rule, detail=detail)
+        ind = industry_class(led.frame["industry"], rules)
+        detail = "industry " + led.frame["industry"].astype(str)
+    if rules.exclude_st:
+        led.drop(is_special_treatment(led.frame["short_name"]).to_numpy(),
+                 "special treatment (ST, *ST, PT) firm-year", detail=led.frame["short_name"])
+    if rules.first_year is not None:
+        led.drop((led.frame["year"] < rules.first_year).to_numpy(), f"before {rules.first_year}")
+    if rules.last_year is not None:
+        led.drop((led.frame["year"] > rules.last_year).to_numpy(), f"after {rules.last_year}")
+
+    soe_values = set(cfg.get("soe_values", ["国企", "国有", "SOE"]))
+    frame = led.frame.copy()
+    frame["soe"] = frame["ownership"].isin(soe_values).astype("int64")
+    frame["age"] = firm_age(frame["year"], frame["listed"])
+    frame = frame.merge(servitization, on=KEY, how="left")
+    frame = frame.merge(digitalization, on=KEY, how="left")
+    led.replace_frame(frame)
+
+    causes = {"roa": "net profit or total assets missing", "lev": "total liabilities missing",
+              "growth": "no statement for the previous year", "size": "total assets missing or <= 0",
+              "serv": "no servitization measure (no usable segment data)",
+              "dig": "no digitalization measure (no usable annual report)"}
+    for var in cfg.get("required", ["roa", "size", "lev", "growth", "serv", "dig"]):
+        if var not in led.frame.columns:
+            raise KeyError(f"required variable {var!r} is not built; available: {list(led.frame.columns)}")
+        led.drop(led.frame[var].isna().to_numpy(), f"missing {var}",
+                 detail=causes.get(var, f"{var} missing"))
+
+    panel = led.frame
+    bounds = pd.DataFrame(columns=["variable", "group", "lower", "upper", "n_clipped_low", "n_clipped_high"])
+    w = cfg.get("winsorize", {})
+    if w.get("enabled", True) and w.get("variables"):
+        by = "year" if w.get("by", "pooled") == "year" else None
+        cols = [c for c in w["variables"] if c in panel.columns]
+        panel, bounds = winsorize(panel, cols, tuple(w.get("limits", [0.01, 0.99])), by=by)
+    panel = panel.sort_values(KEY).reset_index(drop=True)
+    panel["year"] = panel["year"].astype("int64")
+    return PanelResult(panel=panel, ledger=led.ledger(), dropped=led.dropped(), winsor_bounds=bounds)
