@@ -1,0 +1,130 @@
+"""Digitalization indices from keyword counts.
+
+Following Wu, Hu, Lin & Ren (2021, 管理世界 37(7):130-144) the headline index is
+``ln(1 + total count)`` of the dictionary's terms in the annual report; the per-category counts
+and the count per 10,000 characters (length-adjusted, since reports differ widely in length) are
+the usual alternatives. Here, per (firm, year, section):
+
+* ``dig_total``      sum of term counts;
+* ``dig_<category>`` sum of term counts within each dictionary category (all categories present);
+* ``n_chars``        characters of normalized text counted (the denominator);
+* ``dig_ln``         ln(1 + dig_total);
+* ``dig_per10k``     10000 * dig_total / n_chars (missing when n_chars is 0).
+
+``firm`` is always a zero-padded 6-character stock code string and ``year`` an int.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .dictionary import KeywordDictionary
+
+__all__ = ["COUNT_COLUMNS", "CHAR_COLUMNS", "digital_indices", "normalize_firm"]
+
+COUNT_COLUMNS = ("firm", "year", "section", "term", "count")
+CHAR_COLUMNS = ("firm", "year", "section", "n_chars")
+_KEY = ["firm", "year", "section"]
+_FIRM_RE = re.compile(r"^(?:S[HZ]|BJ)?(\d{1,6})(?:\.(?:S[HZ]|BJ|SS))?$", re.IGNORECASE)
+
+
+def normalize_firm(value: object) -> str:
+    """Stock code as a zero-padded 6-character string: 651 / "651" / "000651.SZ" -> "000651"."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if not 0 <= int(value) <= 999_999:
+            raise ValueError(f"stock code {value!r} is not a 6-digit code")
+        return f"{int(value):06d}"
+    if isinstance(value, float) and value.is_integer():
+        return normalize_firm(int(value))
+    s = str(value).strip()
+    m = _FIRM_RE.match(s)
+    if not m:
+        raise ValueError(f"stock code {value!r} is not a 6-digit code")
+    return m.group(1).zfill(6)
+
+
+def _norm_keys(df: pd.DataFrame, what: str) -> pd.DataFrame:
+    out = df.copy()
+    out["firm"] = [normalize_firm(v) for v in out["firm"]]
+    try:
+        out["year"] = out["year"].astype("int64")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what}: year must be integer-valued: {exc}") from exc
+    out["section"] = out["section"].astype(str)
+    return out
+
+
+def digital_indices(
+    counts: pd.DataFrame, n_chars: pd.DataFrame, dictionary: KeywordDictionary
+) -> pd.DataFrame:
+    """Per (firm, year, section) digitalization indices.
+
+    Parameters
+    ----------
+    counts:
+        Long table with columns firm, year, section, term, count (nonzero counts; terms absent
+        from a document count zero). May be empty.
+    n_chars:
+        One row per counted document section: firm, year, section, n_chars. Defines the rows of
+        the result, so a report in which no term occurs still gets a row with zeros.
+    dictionary:
+        The dictionary the counts come from; unknown terms are an error.
+
+    Returns
+    -------
+    DataFrame with firm, year, section, n_chars, dig_total, dig_<category>..., dig_ln,
+    dig_per10k, sorted by firm, year, section.
+    """
+    for name, df, cols in (("counts", counts, COUNT_COLUMNS), ("n_chars", n_chars, CHAR_COLUMNS)):
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise ValueError(f"{name} lacks column(s): {', '.join(missing)}")
+    chars = _norm_keys(n_chars[list(CHAR_COLUMNS)], "n_chars")
+    dup = chars.duplicated(_KEY)
+    if dup.any():
+        first = chars.loc[dup, _KEY].iloc[0].tolist()
+        raise ValueError(f"n_chars has duplicate (firm, year, section) rows, e.g. {first}")
+    if (chars["n_chars"] < 0).any():
+        raise ValueError("n_chars must be >= 0")
+    cat_cols = [f"dig_{c}" for c in dictionary.categories]
+
+    cnt = counts[list(COUNT_COLUMNS)]
+    if len(cnt):
+        cnt = _norm_keys(cnt, "counts")
+        unknown = sorted(set(cnt["term"]) - set(dictionary.terms))
+        if unknown:
+            raise ValueError(
+                f"counts hold term(s) not in dictionary {dictionary.name!r}: {unknown[:5]}"
+            )
+        if (cnt["count"] < 0).any():
+            raise ValueError("counts must be >= 0")
+        cnt = cnt.assign(category=cnt["term"].map(dict(dictionary.category_of)))
+        wide = cnt.pivot_table(
+            index=_KEY, columns="category", values="count", aggfunc="sum", fill_value=0
+        )
+        wide = wide.reindex(columns=list(dictionary.categories), fill_value=0)
+        wide.columns = cat_cols
+        wide = wide.reset_index()
+        orphans = wide.merge(chars[_KEY], on=_KEY, how="left", indicator=True)
+        orphans = orphans[orphans["_merge"] == "left_only"]
+        if len(orphans):
+            raise ValueError(
+                "counts hold (firm, year, section) rows without an n_chars row, e.g. "
+                f"{orphans[_KEY].iloc[0].tolist()}"
+            )
+        out = chars.merge(wide, on=_KEY, how="left")
+    else:
+        out = chars.copy()
+        for c in cat_cols:
+            out[c] = 0
+    out[cat_cols] = out[cat_cols].fillna(0).astype("int64")
+    out["n_chars"] = out["n_chars"].astype("int64")
+    out["dig_total"] = out[cat_cols].sum(axis=1).astype("int64")
+    out["dig_ln"] = np.log1p(out["dig_total"].astype("float64"))
+    denom = out["n_chars"].astype("float64").where(out["n_chars"] > 0)
+    out["dig_per10k"] = 10000.0 * out["dig_total"] / denom
+    cols = [*_KEY, "n_chars", "dig_total", *cat_cols, "dig_ln", "dig_per10k"]
+    return out[cols].sort_values(_KEY, kind="mergesort").reset_index(drop=True)
