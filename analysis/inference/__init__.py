@@ -1,0 +1,31 @@
+"""Inference for (inverted) U-shaped relationships.
+
+- :mod:`analysis.inference.utest`: Lind & Mehlum (2010) U-test, delta-method and Fieller (1954)
+  intervals for the extreme point, pyfixest convenience wrapper.
+- :mod:`analysis.inference.moderation`: Haans, Pieters & He (2016) moderated turning points.
+- :mod:`analysis.inference.two_lines`: Simonsohn (2018) two-lines test.
+"""
+
+from analysis.inference.utest import (
+    FiellerInterval,
+    TurningPointDelta,
+    UTestResult,
+    critical_value,
+    fieller_interval,
+    fit_df_resid,
+    turning_point_delta,
+    u_test,
+    u_test_from_fit,
+)
+
+__all__ = [
+    "FiellerInterval",
+    "TurningPointDelta",
+    "UTestResult",
+    "critical_value",
+    "fieller_interval",
+    "fit_df_resid",
+    "turning_point_delta",
+    "u_test",
+    "u_test_from_fit",
+]
