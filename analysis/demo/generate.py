@@ -99,7 +99,7 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
                   progress: Callable[[str], None] = print) -> dict[str, Any]:
     """Generate the demo raw data under ``out_dir``; returns the truth dictionary written."""
     out_dir = Path(out_dir)
-    csmar_dir = out_dir / "csmar"
+    csmar_dir = out_dir  # vendor files live directly under data_raw/<source>/
     reports_dir = out_dir / "reports"
     csmar_dir.mkdir(parents=True, exist_ok=True)
     reports_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,36 @@
+# The study's DAG: raw data -> audited panel -> estimates -> tables, figures, paper.
+# Each rule is thin glue: a script in scripts/ that reads snakemake.input/params, calls pure
+# functions of the `analysis` package and writes snakemake.output; one log per rule in logs/.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+from analysis.config import validate_config
+from analysis.estimation import specs_from_config
+
+validate_config(config)
+
+RAW = f"data_raw/{config['source']}"
+VENDOR_MAPPING = f"config/vendors/{config['vendor']}.yaml"
+MODELS = [s.name for s in specs_from_config(config["models"])]
+OUTCOMES = config["models"]["outcomes"]
+SHARDS = list(range(config["reports"]["n_shards"]))
+FIG_FORMATS = config["output"]["figure_formats"]
+TABLES = ["sample_selection", "descriptives", "baseline", "moderation"]
+
+
+include: "rules/data.smk"
+include: "rules/measures.smk"
+include: "rules/panel.smk"
+include: "rules/models.smk"
+
+
+rule all:
+    input:
+        expand("paper/tables/{table}.{ext}", table=TABLES, ext=["md", "tex"]),
+        expand("paper/figures/curve_{outcome}.{ext}", outcome=OUTCOMES, ext=FIG_FORMATS),
+    default_target: True

@@ -1,0 +1,97 @@
+"""Glue for Snakemake rule scripts: logging to the rule's log file and clear errors.
+
+Every rule script does::
+
+    from analysis.workflow import run_rule
+    def main(smk): ...
+    run_rule(main, snakemake)
+
+``run_rule`` writes everything the step prints, with timestamps, to the rule's log (``log[0]``) and
+to the console; a :class:`~analysis.ingest.RawDataError` (or other input error raised by the
+package) ends the rule with a one-paragraph message naming file, column, row and value instead of
+a wall of traceback. Unexpected errors keep their traceback (in the log).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+USER_ERRORS: tuple[type[BaseException], ...] = ()
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from analysis.ingest import RawDataError
+
+    errors: list[type[BaseException]] = [RawDataError]
+    for mod, name in [("analysis.text.dictionary", "DictionaryError"),
+                      ("analysis.servitization.classifier", "RulesError"),
+                      ("analysis.servitization.classifier", "OverridesError")]:
+        try:
+            module = __import__(mod, fromlist=[name])
+            errors.append(getattr(module, name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+class _Tee:
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, s: str) -> int:
+        for st in self.streams:
+            st.write(s)
+            st.flush()
+        return len(s)
+
+    def flush(self) -> None:
+        for st in self.streams:
+            st.flush()
+
+
+class StepLog:
+    """``log("message")`` prints a timestamped line (elapsed seconds since the step started)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.t0 = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        print(f"[{time.perf_counter() - self.t0:7.1f}s] {self.name}: {message}", flush=True)
+
+
+def run_rule(main: Callable[[Any, StepLog], None], smk: Any) -> None:
+    """Run ``main(snakemake, log)`` with output teed to the rule's log file."""
+    log_path = Path(smk.log[0]) if len(smk.log) else None
+    fh = None
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(log_path, "w", encoding="utf-8")
+        sys.stdout = _Tee(sys.__stdout__, fh)
+        sys.stderr = _Tee(sys.__stderr__, fh)
+    log = StepLog(smk.rule)
+    try:
+        main(smk, log)
+        log("done")
+    except _user_errors() as exc:
+        print(f"\nERROR in rule {smk.rule}: {exc}\n", file=sys.stderr, flush=True)
+        sys.exit(1)
+    except Exception:
+        traceback.print_exc()
+        raise
+    finally:
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        if fh is not None:
+            fh.close()
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """JSON with sorted keys and a trailing newline (byte-identical across runs)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                          encoding="utf-8")

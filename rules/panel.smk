@@ -1,0 +1,23 @@
+# Sample selection and the estimation panel, with the ledger of every dropped firm-year.
+
+
+rule panel:
+    """Apply the sample rules, merge measures and controls, winsorize; write the ledger."""
+    input:
+        company="data_clean/raw/company.parquet",
+        balance_sheet="data_clean/raw/balance_sheet.parquet",
+        income_statement="data_clean/raw/income_statement.parquet",
+        servitization="data_clean/servitization.parquet",
+        digitalization="data_clean/digitalization.parquet",
+    output:
+        panel="data_clean/panel.parquet",
+        ledger="data_clean/sample_ledger.csv",
+        dropped="data_clean/dropped.parquet",
+        winsor="data_clean/winsorize_bounds.csv",
+    params:
+        sample=config["sample"],
+        winsorize=config["winsorize"],
+    log:
+        "logs/panel.log",
+    script:
+        "../scripts/panel.py"
