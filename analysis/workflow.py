@@ -95,3 +95,13 @@ def write_json(path: str | Path, data: Any) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                           encoding="utf-8")
+
+
+def json_records(frame) -> list[dict[str, Any]]:
+    """Rows of a frame as JSON-safe records (NaN and infinities become None)."""
+    import math
+
+    out = []
+    for rec in frame.to_dict(orient="records"):
+        out.append({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in rec.items()})
+    return out

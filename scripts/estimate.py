@@ -2,8 +2,9 @@
 import pandas as pd
 
 from analysis.estimation import fit_model, specs_from_config, tidy_result
+from analysis.inference.moderation import moderation_table
 from analysis.inference.utest import u_test
-from analysis.workflow import run_rule, write_json
+from analysis.workflow import json_records, run_rule, write_json
 
 
 def main(smk, log):
@@ -23,11 +24,14 @@ def main(smk, log):
         f"b({spec.x_sq})={params[spec.x_sq]:.4f}; turning point {ut.extreme_point:.3f}, "
         f"Sasabuchi p={ut.p_sasabuchi:.4f}")
     if spec.moderator:
-        from analysis.inference.moderation import moderation_summary
-
-        result.extras["moderation"] = moderation_summary(
-            params, cov, spec, result.moderator_values, result.x_range, result.moderator_range,
-            result.df_t, alpha)
+        names = {"x": spec.x, "x2": spec.x_sq, "z": spec.moderator,
+                 "xz": spec.interaction(spec.x), "x2z": spec.interaction(spec.x_sq)}
+        zl, zh = result.moderator_range
+        table = moderation_table(params, cov, names, result.moderator_values, zl=zl, zh=zh,
+                                 xl=xl, xh=xh, df=result.df_t, alpha=alpha)
+        result.extras["moderation"] = json_records(table)
+        flat = table.set_index("quantity").loc["flattening_b5"]
+        log(f"flattening: b5={flat['estimate']:.4f}, one-sided p={flat['p']:.4f}")
     write_json(smk.output.result, result.to_dict())
 
 

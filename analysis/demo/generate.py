@@ -143,8 +143,7 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
         share = rng.uniform(0.3, 0.8)
         for seg, v in zip(rng.choice(dgp.REGION_SEGMENTS, 2, replace=False), (share, 1 - share)):
             seg_rows.append((r.firm, date, "按地区", str(seg), _fmt(total_main * v), ""))
-    fy["serv"] = serv
-    fy.loc[no_segments, "serv"] = np.nan
+    fy["serv"] = serv  # true share; firm-years without segment rows cannot measure it
     fy["has_segments"] = ~no_segments
 
     # ---- report texts -> Dig = ln(1 + count)
@@ -167,8 +166,7 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
             progress(f"demo: reports {k}/{len(fy)}")
         if not missing_report[k]:
             (reports_dir / f"{r.firm}_{r.year}_annual_report.txt").write_text(text, encoding="utf-8")
-    fy["dig"] = np.log1p(fy["dig_count"].astype(float))
-    fy.loc[missing_report, "dig"] = np.nan
+    fy["dig"] = np.log1p(fy["dig_count"].astype(float))  # true index; missing reports hide it
     fy["dig_count_mdna"] = mdna_counts
     fy["has_report"] = ~missing_report
 
