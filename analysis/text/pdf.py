@@ -1,0 +1,274 @@
+"""Annual reports (PDF, TXT, HTML) to normalized text, with a status instead of an exception.
+
+PDF text comes from PyMuPDF (``pymupdf``, https://pymupdf.readthedocs.io; ``Page.get_text("text")``),
+page by page. Before normalization the running headers and footers that annual reports repeat on
+every page (``2020 年年度报告``, ``12 / 195``, ``第 12 页 共 195 页``, company name) are removed,
+because they inflate the character count and can split a term that runs over a page break.
+A line is a header/footer when it sits among the first or last few non-empty lines of a page and
+either looks like a page number or, with its digits masked, recurs in that position on a large
+share of the pages (the usual repeated-line heuristic for running heads). Latin words hyphenated at
+a line end are rejoined; then :func:`analysis.text.normalize.normalize_text` removes all whitespace,
+which also rejoins Chinese terms broken by line ends.
+
+Status values (see :mod:`analysis.text.status`): ``ok``; ``no_text_layer`` (scanned images, would
+need OCR); ``encrypted`` (needs a user password); ``corrupt`` (not parseable); ``empty`` (no bytes,
+no pages or no text and no images). Extraction functions never raise on a bad file.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .normalize import NORMALIZE_VERSION, normalize_text
+from .status import CORRUPT, EMPTY, ENCRYPTED, NO_TEXT_LAYER, OK
+
+__all__ = [
+    "EXTRACT_VERSION",
+    "Extraction",
+    "extract_file",
+    "extract_html",
+    "extract_pdf",
+    "extract_txt",
+    "strip_headers_footers",
+]
+
+#: Part of the cache key: bump when extraction or normalization changes.
+EXTRACT_VERSION = f"pdf1-norm{NORMALIZE_VERSION}"
+
+#: Below this many non-whitespace characters per page on average a PDF has no usable text layer.
+MIN_CHARS_PER_PAGE = 20
+#: How many non-empty lines at the top and at the bottom of a page are header/footer candidates.
+ZONE_LINES = 3
+#: A masked line recurring in the zone on at least this share of pages is a running head/foot.
+REPEAT_SHARE = 0.3
+REPEAT_MIN_PAGES = 3
+
+_PAGE_NUMBER = re.compile(
+    r"^(?:"
+    r"[-—–－]?\d{1,4}[-—–－]?"  # 12, -12-, — 12 —
+    r"|\d{1,4}/\d{1,4}"  # 12 / 195
+    r"|第\d{1,4}页(?:[,，/]?共\d{1,4}页)?"  # 第 12 页 共 195 页
+    r"|共\d{1,4}页第\d{1,4}页"
+    r"|(?:page)?\d{1,4}(?:of\d{1,4})?"  # Page 12 of 195
+    r"|[ivxlc]{1,6}"  # roman page numbers of front matter
+    r")$",
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d+")
+_WS = re.compile(r"\s+")
+_HYPHEN_BREAK = re.compile(r"(?<=[A-Za-z])-\n(?=[a-z])")
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Normalized text of one report and how the extraction went."""
+
+    text: str
+    n_pages: int
+    status: str
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+
+def _key(line: str) -> str:
+    return _DIGITS.sub("#", _WS.sub("", line))
+
+
+def _is_page_number(line: str) -> bool:
+    return bool(_PAGE_NUMBER.match(_WS.sub("", line)))
+
+
+def strip_headers_footers(pages: list[str]) -> list[str]:
+    """Remove running headers, footers and page numbers from the text of each page.
+
+    ``pages`` holds one raw text per page (lines separated by ``\\n``); the result keeps the
+    remaining lines of each page. Only lines at the top or bottom of a page (within the first or
+    last :data:`ZONE_LINES` non-empty lines, contiguous from the edge) are removed.
+    """
+    split = [[ln for ln in p.split("\n") if ln.strip()] for p in pages]
+    n = len(split)
+    top: Counter[str] = Counter()
+    bottom: Counter[str] = Counter()
+    for lines in split:
+        top.update({_key(ln) for ln in lines[:ZONE_LINES]})
+        bottom.update({_key(ln) for ln in lines[-ZONE_LINES:]})
+    threshold = max(REPEAT_MIN_PAGES, REPEAT_SHARE * n)
+    rep_top = {k for k, c in top.items() if c >= threshold}
+    rep_bottom = {k for k, c in bottom.items() if c >= threshold}
+
+    out = []
+    for lines in split:
+        i = 0
+        while i < min(ZONE_LINES, len(lines)) and (
+            _key(lines[i]) in rep_top or _is_page_number(lines[i])
+        ):
+            i += 1
+        j = len(lines)
+        while j > max(i, len(lines) - ZONE_LINES) and (
+            _key(lines[j - 1]) in rep_bottom or _is_page_number(lines[j - 1])
+        ):
+            j -= 1
+        out.append("\n".join(lines[i:j]))
+    return out
+
+
+def _finish(pages: list[str], n_pages: int, status: str = OK, reason: str = "") -> Extraction:
+    raw = "\n".join(pages)
+    raw = _HYPHEN_BREAK.sub("", raw)
+    text = normalize_text(raw)
+    if status == OK and not text:
+        return Extraction("", n_pages, EMPTY, "no text after cleaning")
+    return Extraction(text, n_pages, status, reason)
+
+
+def extract_pdf(source: str | Path | bytes, strip: bool = True) -> Extraction:
+    """PDF (path or bytes) to normalized text; never raises on a bad file.
+
+    ``strip=False`` keeps headers/footers (for comparisons). Pages whose text cannot be read are
+    skipped and reported in ``reason``; a file none of whose pages can be read is ``corrupt``.
+    """
+    import pymupdf
+
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    pymupdf.TOOLS.reset_mupdf_warnings()
+    if isinstance(source, (bytes, bytearray)):
+        if not source:
+            return Extraction("", 0, EMPTY, "file has 0 bytes")
+        opener = {"stream": bytes(source), "filetype": "pdf"}
+    else:
+        p = Path(source)
+        try:
+            if p.stat().st_size == 0:
+                return Extraction("", 0, EMPTY, "file has 0 bytes")
+        except OSError as exc:
+            return Extraction("", 0, CORRUPT, f"cannot read file: {exc}")
+        opener = {"filename": str(p), "filetype": "pdf"}
+    try:
+        doc = pymupdf.open(**opener)
+    except Exception as exc:  # pymupdf raises FileDataError, RuntimeError, ... on damaged files
+        return Extraction("", 0, CORRUPT, f"cannot open PDF: {type(exc).__name__}: {exc}")
+    try:
+        if doc.needs_pass and not doc.authenticate(""):
+            return Extraction("", 0, ENCRYPTED, "PDF is encrypted with a user password")
+        n = doc.page_count
+        if n == 0:
+            return Extraction("", 0, EMPTY, "PDF has no pages")
+        pages: list[str] = []
+        bad: list[int] = []
+        for i in range(n):
+            try:
+                pages.append(doc[i].get_text("text"))
+            except Exception:
+                bad.append(i + 1)
+                pages.append("")
+        if len(bad) == n:
+            return Extraction("", n, CORRUPT, "no page could be read")
+        n_chars = sum(len(p) - p.count(" ") - p.count("\n") for p in pages)
+        if n_chars < MIN_CHARS_PER_PAGE * n:
+            try:
+                with_images = sum(1 for i in range(n) if doc[i].get_images(full=False))
+            except Exception:
+                with_images = 0
+            if with_images:
+                return Extraction(
+                    "", n, NO_TEXT_LAYER,
+                    f"{n_chars} characters of text on {n} pages, images on {with_images} pages: "
+                    "scanned report without a text layer (needs OCR)",
+                )
+            if n_chars == 0:
+                return Extraction("", n, EMPTY, f"no text and no images on {n} pages")
+        notes = []
+        if bad:
+            notes.append(f"unreadable pages skipped: {bad[:10]}")
+        warn = pymupdf.TOOLS.mupdf_warnings()
+        if warn:
+            notes.append("mupdf: " + warn.splitlines()[0][:120])
+        if strip:
+            pages = strip_headers_footers(pages)
+        return _finish(pages, n, OK, "; ".join(notes))
+    except Exception as exc:
+        return Extraction("", 0, CORRUPT, f"error while reading PDF: {type(exc).__name__}: {exc}")
+    finally:
+        doc.close()
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Decode text bytes: BOMs, then UTF-8, then GB18030 (superset of GBK/GB2312)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace"), "utf-8 (with replacement characters)"
+
+
+def _read(path: str | Path) -> tuple[bytes | None, Extraction | None]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return None, Extraction("", 0, CORRUPT, f"cannot read file: {exc}")
+    if not data.strip():
+        return None, Extraction("", 0, EMPTY, "file is empty")
+    return data, None
+
+
+def extract_txt(path: str | Path) -> Extraction:
+    """Plain-text report to normalized text (form feeds, if any, delimit pages)."""
+    data, err = _read(path)
+    if err:
+        return err
+    text, enc = _decode(data)
+    pages = text.split("\f")
+    if len(pages) > 1:
+        pages = strip_headers_footers(pages)
+    reason = "" if enc in ("utf-8", "utf-8-sig") else f"decoded as {enc}"
+    return _finish(pages, len(pages), OK, reason)
+
+
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
+
+
+def extract_html(path: str | Path) -> Extraction:
+    """HTML report to normalized text (tags, scripts and styles dropped, entities decoded)."""
+    data, err = _read(path)
+    if err:
+        return err
+    m = _CHARSET.search(data[:4096])
+    text = None
+    if m:
+        try:
+            text = data.decode(m.group(1).decode("ascii").lower().replace("gb2312", "gb18030"))
+        except (LookupError, UnicodeDecodeError):
+            text = None
+    if text is None:
+        text, _ = _decode(data)
+    text = _SCRIPT.sub(" ", text)
+    text = _TAG.sub("\n", text)
+    text = html.unescape(text)
+    return _finish([text], 1, OK)
+
+
+def extract_file(path: str | Path) -> Extraction:
+    """Dispatch on the file suffix: .pdf, .txt, .htm/.html; anything else is ``corrupt``."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".pdf":
+        return extract_pdf(path)
+    if suffix == ".txt":
+        return extract_txt(path)
+    if suffix in (".htm", ".html"):
+        return extract_html(path)
+    return Extraction("", 0, CORRUPT, f"unsupported file type {suffix!r}")

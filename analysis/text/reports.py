@@ -1,0 +1,395 @@
+"""Corpus of annual reports: identification, status, sharding, text cache and batch counting.
+
+Workflow for one shard (what a Snakemake rule script does)::
+
+    rows = scan_reports("data_raw/cninfo/reports", manifest=None)     # cheap: names only
+    mine = select_shard(rows, shard=k, n_shards=n)                     # stable across runs
+    counts, chars, status = process_reports(mine, load_dictionary(), cache_dir="cache/text")
+    # later: pd.concat over shards, then measures.digital_indices(counts, chars, dictionary)
+
+``scan_reports`` is deterministic and looks only at file names (and the manifest), so every shard
+job can run it independently and agree on duplicates. ``process_reports`` handles one report at a
+time (memory does not grow with the number of reports) and caches the normalized text of each
+report under the sha256 of the file's bytes, so reruns and added years only extract new files.
+
+File names understood (stock code = a 6-digit token, fiscal year = ``YYYY年`` or a lone 4-digit
+token that is not part of a date), e.g. ``600201_2020_annual_report.pdf``,
+``2021-04-23__金宇生物技术股份有限公司__600201__生物股份__2020年__年度报告.pdf`` (cninfo downloads),
+``000651_格力电器_2020年年度报告.pdf``, ``SZ000651-2020.txt``. Files whose name does not identify
+the firm-year can be listed in a manifest CSV with columns ``file, firm, year``. Summaries
+(摘要), English versions and cancelled reports (已取消) are not full annual reports and get status
+``unidentified`` with that reason. Several files for one firm-year: the revised one (更新后, 修订,
+更正) is kept, else PDF before HTML before TXT, else the last name in sort order (cninfo names begin
+with the publication date); the others get status ``duplicate``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .counting import KeywordCounter
+from .dictionary import KeywordDictionary
+from .measures import normalize_firm
+from .pdf import EXTRACT_VERSION, Extraction, extract_file
+from .sections import find_mdna
+from .status import DUPLICATE, OK, PENDING, UNIDENTIFIED
+
+__all__ = [
+    "REPORT_SUFFIXES",
+    "TextCache",
+    "identify_report",
+    "file_sha256",
+    "process_reports",
+    "read_manifest",
+    "scan_reports",
+    "select_shard",
+    "shard_of",
+]
+
+REPORT_SUFFIXES = (".pdf", ".txt", ".htm", ".html")
+SCAN_COLUMNS = ["file", "path", "firm", "year", "status", "reason"]
+STATUS_COLUMNS = [
+    "file", "firm", "year", "status", "reason", "sha256", "n_pages", "n_chars",
+    "mdna_found", "mdna_chars", "cached", "seconds",
+]
+
+_FIRM_TOKEN = re.compile(r"(?<![0-9])(?:SH|SZ|BJ)?([0-9]{6})(?![0-9])", re.IGNORECASE)
+_YEAR_NIAN = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})年")
+_DATE = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}[-_.]?[01][0-9][-_.]?[0-3][0-9](?![0-9])")
+_YEAR_TOKEN = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
+_NOT_FULL = (("摘要", "summary (摘要)"), ("英文", "English version"), ("english", "English version"),
+             ("已取消", "cancelled (已取消)"))
+_REVISED = re.compile(r"更新后|更新版|修订|更正后|更正版")
+_FORMAT_RANK = {".pdf": 0, ".htm": 1, ".html": 1, ".txt": 2}
+
+
+@dataclass(frozen=True)
+class Identified:
+    firm: str | None
+    year: int | None
+    reason: str = ""  # why not identified
+
+    @property
+    def ok(self) -> bool:
+        return self.firm is not None and self.year is not None
+
+
+def identify_report(name: str) -> Identified:
+    """Stock code and fiscal year from a report's file name (not a path), with a reason if not."""
+    stem = unicodedata.normalize("NFKC", Path(name).stem)
+    low = stem.lower()
+    for needle, why in _NOT_FULL:
+        if needle in low:
+            return Identified(None, None, f"not a full annual report: {why}")
+    firms = {m.group(1) for m in _FIRM_TOKEN.finditer(_DATE.sub(" ", stem))}
+    if len(firms) != 1:
+        what = "no 6-digit stock code" if not firms else f"several stock codes {sorted(firms)}"
+        return Identified(None, None, f"{what} in file name")
+    years = {int(y) for y in _YEAR_NIAN.findall(stem)}
+    if not years:
+        rest = _DATE.sub(" ", stem)
+        rest = _FIRM_TOKEN.sub(" ", rest)
+        years = {int(y) for y in _YEAR_TOKEN.findall(rest)}
+    if len(years) != 1:
+        what = "no fiscal year" if not years else f"several years {sorted(years)}"
+        return Identified(None, None, f"{what} in file name")
+    return Identified(firms.pop(), years.pop())
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    """Manifest CSV with columns file, firm, year (file relative to the reports folder)."""
+    m = pd.read_csv(path, dtype={"file": str, "firm": str}, encoding="utf-8-sig")
+    missing = {"file", "firm", "year"} - set(m.columns)
+    if missing:
+        raise ValueError(f"manifest {path} lacks column(s): {', '.join(sorted(missing))}")
+    m = m[["file", "firm", "year"]].copy()
+    m["file"] = m["file"].map(lambda s: Path(s).as_posix())
+    bad = []
+    firms = []
+    for f in m["firm"]:
+        try:
+            firms.append(normalize_firm(f))
+        except ValueError:
+            firms.append(None)
+            bad.append(f)
+    if bad:
+        raise ValueError(f"manifest {path}: invalid stock code(s) {bad[:5]}")
+    m["firm"] = firms
+    m["year"] = pd.to_numeric(m["year"], errors="raise").astype("int64")
+    if m["file"].duplicated().any():
+        raise ValueError(f"manifest {path}: file listed twice: {m.loc[m['file'].duplicated(), 'file'].iloc[0]}")
+    return m
+
+
+def scan_reports(
+    folder: str | Path, manifest: str | Path | pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per report file under ``folder`` (recursively): file, path, firm, year, status, reason.
+
+    ``status`` is ``pending`` (to be processed), ``unidentified`` or ``duplicate``. Rows are sorted
+    by ``file`` (the path relative to ``folder``, POSIX form). Manifest entries take precedence over
+    names; manifest entries whose file does not exist are ignored (reported by :func:`process_reports`
+    only for files that exist).
+    """
+    root = Path(folder)
+    files = sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES and not p.name.startswith(".")
+    )
+    man: dict[str, tuple[str, int]] = {}
+    if manifest is not None:
+        mdf = manifest if isinstance(manifest, pd.DataFrame) else read_manifest(manifest)
+        man = {r.file: (normalize_firm(r.firm), int(r.year)) for r in mdf.itertuples(index=False)}
+    rows = []
+    for p in files:
+        rel = p.relative_to(root).as_posix()
+        if rel in man or p.name in man:
+            firm, year = man.get(rel) or man[p.name]
+            rows.append([rel, str(p), firm, year, PENDING, "from manifest"])
+            continue
+        ident = identify_report(p.name)
+        if ident.ok:
+            rows.append([rel, str(p), ident.firm, ident.year, PENDING, ""])
+        else:
+            rows.append([rel, str(p), None, None, UNIDENTIFIED, ident.reason])
+    df = pd.DataFrame(rows, columns=SCAN_COLUMNS)
+    df["year"] = df["year"].astype("Int64")
+    # Duplicates: keep one file per firm-year.
+    pend = df[df["status"] == PENDING]
+    for (_firm, _year), grp in pend.groupby(["firm", "year"], sort=True):
+        if len(grp) < 2:
+            continue
+        order = sorted(
+            grp.index,
+            key=lambda i: (
+                0 if _REVISED.search(df.at[i, "file"]) else 1,
+                _FORMAT_RANK.get(Path(df.at[i, "file"]).suffix.lower(), 9),
+                _neg_str(df.at[i, "file"]),
+            ),
+        )
+        keep = df.at[order[0], "file"]
+        for i in order[1:]:
+            df.at[i, "status"] = DUPLICATE
+            df.at[i, "reason"] = f"same firm-year as {keep}"
+    return df.reset_index(drop=True)
+
+
+def _neg_str(s: str) -> tuple[int, ...]:
+    """Sort key that orders strings in descending order."""
+    return tuple(-ord(c) for c in s) + (1,)
+
+
+def shard_of(path: str | Path, n_shards: int) -> int:
+    """Shard number in [0, n_shards) of a report, from the sha256 of its relative POSIX path.
+
+    Stable across runs, machines and Python versions (unlike ``hash()``); adding files does not move
+    the others to another shard.
+    """
+    if n_shards < 1:
+        raise ValueError("n_shards must be >= 1")
+    key = Path(path).as_posix().encode("utf-8")
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % n_shards
+
+
+def select_shard(rows: pd.DataFrame, shard: int, n_shards: int) -> pd.DataFrame:
+    """Rows of ``scan_reports`` that belong to shard ``shard`` of ``n_shards``."""
+    if not 0 <= shard < n_shards:
+        raise ValueError(f"shard must be in [0, {n_shards}), got {shard}")
+    mask = rows["file"].map(lambda f: shard_of(f, n_shards) == shard)
+    return rows[mask.astype(bool)].reset_index(drop=True)
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes (streamed)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+class TextCache:
+    """Normalized text per report, keyed by the sha256 of the file and the extractor version.
+
+    Layout: ``<cache_dir>/<EXTRACT_VERSION>/<sha[:2]>/<sha>.json`` (n_pages, status, reason) and,
+    for usable reports, ``<sha>.txt`` (UTF-8 normalized text). Writes are atomic (temporary file +
+    rename), so concurrent shard jobs may share one cache directory.
+    """
+
+    def __init__(self, cache_dir: str | Path, version: str = EXTRACT_VERSION) -> None:
+        self.root = Path(cache_dir) / version
+
+    def _base(self, sha: str) -> Path:
+        return self.root / sha[:2] / sha
+
+    def get(self, sha: str) -> Extraction | None:
+        base = self._base(sha)
+        meta_p = base.with_suffix(".json")
+        try:
+            meta = json.loads(meta_p.read_text(encoding="utf-8"))
+            text = base.with_suffix(".txt").read_text(encoding="utf-8") if meta["has_text"] else ""
+        except (OSError, ValueError, KeyError):
+            return None
+        return Extraction(text, int(meta["n_pages"]), meta["status"], meta.get("reason", ""))
+
+    def put(self, sha: str, ext: Extraction) -> None:
+        base = self._base(sha)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        if ext.text:
+            _atomic_write(base.with_suffix(".txt"), ext.text.encode("utf-8"))
+        meta = {"n_pages": ext.n_pages, "status": ext.status, "reason": ext.reason,
+                "has_text": bool(ext.text), "n_chars": len(ext.text)}
+        _atomic_write(base.with_suffix(".json"), json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _progress_fn(progress) -> Callable[[str], None] | None:
+    if progress is True:
+        return lambda msg: print(msg, file=sys.stderr, flush=True)
+    if callable(progress):
+        return progress
+    return None
+
+
+def process_reports(
+    rows: pd.DataFrame | Iterable[Mapping],
+    dictionary: KeywordDictionary,
+    cache_dir: str | Path | None,
+    sections: tuple[str, ...] = ("full", "mdna"),
+    progress: bool | Callable[[str], None] = True,
+    exclude_negated: bool = False,
+    progress_every: float = 10.0,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Extract, cache and count a batch (e.g. one shard) of reports.
+
+    Parameters
+    ----------
+    rows:
+        Output of :func:`scan_reports` (or :func:`select_shard`): needs file, path, firm, year,
+        status, reason. Rows whose status is not ``pending`` are passed through to the status table.
+    dictionary:
+        Keyword dictionary; one counter (automaton) is built for the whole batch.
+    cache_dir:
+        Text cache folder (None: no cache).
+    sections:
+        Any of ``"full"`` (whole report) and ``"mdna"`` (:func:`analysis.text.sections.find_mdna`).
+    progress:
+        True prints a progress line to stderr about every ``progress_every`` seconds and at the end;
+        a callable receives the lines instead; False is silent.
+
+    Returns
+    -------
+    counts:
+        firm, year, section, term, count (nonzero counts only).
+    chars:
+        firm, year, section, n_chars: one row per counted section (the denominator; a report where
+        no term occurs has a row here and none in ``counts``). A report whose MD&A is not found has
+        no mdna row (its status row says so).
+    status:
+        One row per input row: file, firm, year, status, reason, sha256, n_pages, n_chars,
+        mdna_found, mdna_chars, cached, seconds.
+    """
+    bad = set(sections) - {"full", "mdna"}
+    if bad:
+        raise ValueError(f"unknown section(s): {sorted(bad)}")
+    records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
+    counter = KeywordCounter(dictionary, exclude_negated=exclude_negated)
+    cache = TextCache(cache_dir) if cache_dir is not None else None
+    say = _progress_fn(progress)
+    count_rows: list[tuple] = []
+    char_rows: list[tuple] = []
+    status_rows: list[list] = []
+    t0 = last = time.perf_counter()
+    pages_done = 0
+    mb_done = 0.0
+    n = len(records)
+    for k, r in enumerate(records, 1):
+        t1 = time.perf_counter()
+        firm = r.get("firm")
+        year = r.get("year")
+        firm = None if firm is None or pd.isna(firm) else normalize_firm(firm)
+        year = None if year is None or pd.isna(year) else int(year)
+        st = r.get("status", PENDING)
+        row = [r.get("file"), firm, year, st, r.get("reason") or "", "", 0, 0, False, 0, False, 0.0]
+        if st == PENDING:
+            path = r.get("path") or r.get("file")
+            sha = ""
+            ext = None
+            try:
+                sha = file_sha256(path)
+            except OSError as exc:
+                ext = Extraction("", 0, "corrupt", f"cannot read file: {exc}")
+            if ext is None and cache is not None:
+                ext = cache.get(sha)
+                row[10] = ext is not None
+            if ext is None:
+                ext = extract_file(path)
+                if cache is not None and sha:
+                    cache.put(sha, ext)
+            row[3], row[5], row[6] = ext.status, sha, ext.n_pages
+            reasons = [x for x in (row[4], ext.reason) if x]
+            if ext.status == OK:
+                text = ext.text
+                row[7] = len(text)
+                pages_done += ext.n_pages
+                mb_done += len(text.encode("utf-8")) / 1e6
+                if "full" in sections:
+                    _add(count_rows, char_rows, firm, year, "full", counter.count(text), len(text))
+                if "mdna" in sections:
+                    span = find_mdna(text)
+                    if span is None:
+                        reasons.append("MD&A section not found")
+                    else:
+                        sub = text[span[0] : span[1]]
+                        row[8], row[9] = True, len(sub)
+                        _add(count_rows, char_rows, firm, year, "mdna", counter.count(sub), len(sub))
+            row[4] = "; ".join(reasons)
+        row[11] = round(time.perf_counter() - t1, 4)
+        status_rows.append(row)
+        now = time.perf_counter()
+        if say and (now - last >= progress_every or k == n):
+            el = max(now - t0, 1e-9)
+            say(f"[text] {k}/{n} files, {pages_done} pages, {mb_done:.1f} MB text, "
+                f"{el:.0f}s elapsed, {pages_done / el:.0f} pages/s")
+            last = now
+
+    counts = pd.DataFrame(count_rows, columns=["firm", "year", "section", "term", "count"])
+    chars = pd.DataFrame(char_rows, columns=["firm", "year", "section", "n_chars"])
+    status = pd.DataFrame(status_rows, columns=STATUS_COLUMNS)
+    for df in (counts, chars):
+        df["year"] = df["year"].astype("int64")
+    for c in ("count",):
+        counts[c] = counts[c].astype("int64")
+    chars["n_chars"] = chars["n_chars"].astype("int64")
+    status["year"] = status["year"].astype("Int64")
+    counts = counts.sort_values(["firm", "year", "section", "term"], kind="mergesort")
+    chars = chars.sort_values(["firm", "year", "section"], kind="mergesort")
+    return counts.reset_index(drop=True), chars.reset_index(drop=True), status
+
+
+def _add(count_rows, char_rows, firm, year, section, counts, n_chars):
+    for term, c in counts.items():
+        count_rows.append((firm, year, section, term, c))
+    char_rows.append((firm, year, section, n_chars))
