@@ -4,6 +4,10 @@ Models are fitted with pyfixest (fixest formula syntax). The quadratic and inter
 explicit columns (``serv_sq``, ``serv_x_dig``, ``serv_sq_x_dig``) so that coefficient names in the
 results, the tables and the U-test are plain and stable.
 
+Singleton fixed-effect groups (a firm observed once) are dropped by default, as ``reghdfe`` and
+pyfixest do; Stata ``xtreg, fe`` keeps them, which changes G and the degrees of freedom but not
+the coefficients (config ``models.drop_singletons: false`` to match ``xtreg``).
+
 Standard errors: clustered by firm with the CRV1 small-sample correction by default (Stata
 ``xtreg, fe vce(cluster firm)``; see the methods reference, section 4); t-based inference then uses
 G - 1 degrees of freedom, which pyfixest reports as ``_df_t``.
@@ -29,6 +33,7 @@ class ModelSpec:
     controls: tuple[str, ...] = ()
     fixed_effects: tuple[str, ...] = ("firm", "year")
     cluster: str | None = "firm"
+    drop_singletons: bool = True
     label: str = ""
 
     @property
@@ -88,15 +93,14 @@ def fit_model(panel: pd.DataFrame, spec: ModelSpec):
     check_columns(panel, spec)
     data = add_model_terms(panel, spec)
     vcov: Any = {"CRV1": spec.cluster} if spec.cluster else "hetero"
-    return pf.feols(spec.formula, data=data, vcov=vcov)
+    return pf.feols(spec.formula, data=data, vcov=vcov,
+                    fixef_rm="singleton" if spec.drop_singletons else "none")
 
 
-def estimation_sample(panel: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
-    """Rows of ``panel`` used by ``spec`` (complete cases of every variable it uses)."""
-    cols = [spec.outcome, spec.x, *spec.controls, *spec.fixed_effects]
-    if spec.moderator:
-        cols.append(spec.moderator)
-    return panel.dropna(subset=list(dict.fromkeys(cols)))
+def estimation_sample(panel: pd.DataFrame, fit) -> pd.DataFrame:
+    """Rows of ``panel`` the fit used: complete cases, less singleton fixed-effect groups when
+    ``drop_singletons`` (pyfixest keeps the panel's index in ``fit._data``)."""
+    return panel.loc[fit._data.index]
 
 
 @dataclass
@@ -139,10 +143,9 @@ def tidy_result(fit, spec: ModelSpec, panel: pd.DataFrame,
                 moderator_quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> ModelResult:
     """Coefficients, covariance and the sample facts the U-test and tables need."""
     names = list(fit._coefnames)
-    sample = estimation_sample(panel, spec)
-    if len(sample) != int(fit._N):
-        raise AssertionError(f"model {spec.name}: estimation sample has {fit._N} rows, "
-                             f"complete cases {len(sample)} (singletons dropped?)")
+    sample = estimation_sample(panel, fit)
+    if len(sample) != int(fit._N):  # pragma: no cover - would mean pyfixest changed its bookkeeping
+        raise AssertionError(f"model {spec.name}: fit reports N={fit._N}, its data has {len(sample)} rows")
     x = sample[spec.x]
     mod_values: dict[str, float] = {}
     mod_range = None
@@ -168,7 +171,8 @@ def specs_from_config(models_cfg: dict[str, Any]) -> list[ModelSpec]:
     specs = []
     common = dict(x=models_cfg.get("x", "serv"), controls=tuple(models_cfg.get("controls", [])),
                   fixed_effects=tuple(models_cfg.get("fixed_effects", ["firm", "year"])),
-                  cluster=models_cfg.get("cluster", "firm"))
+                  cluster=models_cfg.get("cluster", "firm"),
+                  drop_singletons=bool(models_cfg.get("drop_singletons", True)))
     for outcome in models_cfg.get("outcomes", ["roa"]):
         specs.append(ModelSpec(name=f"baseline_{outcome}", outcome=outcome,
                                label=f"Baseline: {outcome}", **common))

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from analysis.text.dictionary import load_dictionary
-from analysis.text.reports import process_reports, scan_reports, shard_of
+from analysis.text.reports import process_reports, scan_reports, select_shard
 from analysis.workflow import run_rule
 
 
@@ -11,7 +11,7 @@ def main(smk, log):
     dictionary = load_dictionary(None if smk.params.dictionary == "default" else smk.params.dictionary)
     folder = Path(smk.input.reports)
     rows = scan_reports(folder)
-    mine = rows[[shard_of(p, n_shards) == shard for p in rows["path"]]]
+    mine = select_shard(rows, shard, n_shards)
     log(f"shard {shard}/{n_shards}: {len(mine)} of {len(rows)} report files")
     counts, chars, status = process_reports(mine, dictionary, cache_dir=smk.params.cache_dir,
                                             sections=("full", "mdna"),

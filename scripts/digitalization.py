@@ -12,7 +12,7 @@ def main(smk, log):
     chars = pd.concat([pd.read_parquet(p) for p in smk.input.chars], ignore_index=True)
     status = pd.concat([pd.read_csv(p, dtype={"firm": "str"}) for p in smk.input.status], ignore_index=True)
     counts = counts.sort_values(["firm", "year", "section", "term"]).reset_index(drop=True)
-    status = status.sort_values(["path"]).reset_index(drop=True)
+    status = status.sort_values(["file"]).reset_index(drop=True)
     log(f"{len(status)} report files: {status['status'].value_counts().to_dict()}")
     counts.to_parquet(smk.output.counts, index=False)
     status.to_csv(smk.output.status, index=False)
