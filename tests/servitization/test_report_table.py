@@ -196,3 +196,46 @@ def test_missing_file_and_blank_pages(tmp_path):
 def test_parse_amount(text, value):
     got = parse_amount(text)
     assert (math.isnan(got) and math.isnan(value)) or got == value
+
+
+def test_synthetic_szse_composition_layout_first_table_wins(tmp_path):
+    """SZSE layout: 营业收入构成 (金额 columns, 分行业/分产品 marker rows), then the table of lines above
+    10% of revenue, which is incomplete and must be ignored (first table per breakdown wins)."""
+    pdf = tmp_path / "000456_2021_annual_report.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    ins = lambda x, y, t: page.insert_text((x, y), t, fontname="china-s", fontsize=9)  # noqa: E731
+    ins(72, 80, "单位：元")
+    ins(72, 100, "营业收入构成")
+    xs = [72, 170, 260, 350, 440, 520]
+    comp = [["", "2021年", "", "2020年", "", "同比增减"],
+            ["", "金额", "占营业收入比重", "金额", "占营业收入比重", ""],
+            ["营业收入合计", "1,000.00", "100%", "900.00", "100%", "11.11%"],
+            ["分产品", "", "", "", "", ""],
+            ["压缩机", "700.00", "70%", "700.00", "77%", "0%"],
+            ["维修服务", "200.00", "20%", "150.00", "17%", "33%"],
+            ["其他", "100.00", "10%", "50.00", "6%", "100%"],
+            ["分地区", "", "", "", "", ""],
+            ["境内", "1,000.00", "100%", "900.00", "100%", "11.11%"]]
+    tenpct = [["分产品", "营业收入", "营业成本", "毛利率", "营业收入比上年同期增减", "营业成本比上年同期增减"],
+              ["压缩机", "700.00", "500.00", "28%", "0%", "0%"],
+              ["维修服务", "200.00", "100.00", "50%", "33%", "20%"]]
+    y = 125
+    for block in (comp, tenpct):
+        for r in block:
+            for j, cell in enumerate(r):
+                ins(xs[j] + 2, y, cell)
+                page.draw_rect(pymupdf.Rect(xs[j], y - 12, xs[j] + 90 if j == 5 else xs[j + 1], y + 6),
+                               color=(0, 0, 0), width=0.5)
+            y += 18
+        ins(72, y + 8, "占公司营业收入或营业利润10%以上的行业、产品或地区情况")
+        y += 40
+    doc.save(pdf)
+    doc.close()
+    ex = extract_breakdown(pdf, method="table")
+    assert ex.reason is None, ex
+    prod = ex.segments[ex.segments["breakdown"] == "product"]
+    assert list(zip(prod["segment"], prod["revenue"])) == [("压缩机", 700.0), ("维修服务", 200.0), ("其他", 100.0)]
+    assert any("ignored" in n for n in ex.notes)
+    m = servitization_measures(label_segments(ex.segments, RULES)).iloc[0]
+    assert m.serv_share == pytest.approx(0.2)
