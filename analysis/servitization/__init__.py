@@ -9,9 +9,11 @@ rows; :func:`.segments.fill_missing_from_reports`) -> :func:`.classifier.label_s
 from .classifier import (LABELS, OverridesError, RulesError, ServiceRules, label_segments, load_overrides,
                          load_rules, normalize_name)
 from .measures import MEASURE_COLUMNS, servitization_measures
+from .report_table import Extraction, extract_breakdown, extract_breakdown_pages
 from .segments import SEGMENT_COLUMNS, coerce_segments, empty_segments, fill_missing_from_reports
 
 __all__ = [
+    "Extraction", "extract_breakdown", "extract_breakdown_pages",
     "LABELS", "MEASURE_COLUMNS", "SEGMENT_COLUMNS", "OverridesError", "RulesError", "ServiceRules",
     "coerce_segments", "empty_segments", "fill_missing_from_reports", "label_segments", "load_overrides",
     "load_rules", "normalize_name", "servitization_measures",

@@ -49,6 +49,8 @@ def test_demo_not_segment(rules, name):
 @pytest.mark.parametrize("name,label,stypes", [
     ("设备安装工程", "service", {"installation", "engineering"}),
     ("设备", "product", {None}),
+    ("安装设备", "product", {None}),        # head noun beats the service keyword 安装
+    ("安装调试费用", "not_segment", {None}),  # an expense beats the service keyword
     ("成套设备", "product", {None}),
     ("检测设备", "product", {None}),        # head noun 设备: equipment, not a testing service
     ("维修配件", "product", {None}),        # spare parts
