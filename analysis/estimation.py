@@ -57,7 +57,7 @@ class ModelSpec:
         return f"{self.outcome} ~ {rhs}" + (f" | {fe}" if fe else "")
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
         d["formula"] = self.formula
         return d
 

@@ -46,7 +46,7 @@ def _raise_on_conflicts(frame: pd.DataFrame, table: str) -> None:
     conflict = frame.duplicated(KEY, keep=False)
     if conflict.any():
         rows = frame.loc[conflict].sort_values(KEY).head(4)
-        where = "; ".join(f"{r._source_file} row {r._source_row}" for r in rows.itertuples())
+        where = "; ".join(f"{f} row {r}" for f, r in zip(rows["_source_file"], rows["_source_row"]))
         first = rows.iloc[0]
         raise RawDataError(first["_source_file"],
                            f"{int(conflict.sum())} {table} rows share a firm-year with different values "
