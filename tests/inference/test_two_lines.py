@@ -188,3 +188,20 @@ def test_two_lines_input_errors():
         two_lines(d, "y", "x", controls=["nope"])
     with pytest.raises(ValueError):
         two_lines(d.head(10), "y", "x")
+
+
+def test_two_lines_cluster_by_name_equals_default_and_rejects_foreign_cluster():
+    pytest.importorskip("pyfixest")
+    rng = np.random.default_rng(61)
+    G, T = 60, 5
+    f = np.repeat(np.arange(G), T)
+    x = rng.uniform(0, 1, G * T)
+    y = np.where(x < 0.5, x, 1 - x) + rng.normal(size=G)[f] + rng.normal(0, 0.1, G * T)
+    d = pd.DataFrame({"y": y, "x": x, "firm": f, "year": np.tile(np.arange(T), G), "ind": f % 7})
+    a = two_lines(d, "y", "x", fe=["firm", "year"])
+    b = two_lines(d, "y", "x", fe=["firm", "year"], vcov={"CRV1": "firm"})
+    assert (a.se1, a.se2, a.breakpoint) == (b.se1, b.se2, b.breakpoint)
+    c = two_lines(d, "y", "x", fe=["firm", "year"], vcov={"CRV1": "year"})
+    assert c.vcov == "CRV1:year" and c.se1 != a.se1
+    with pytest.raises(ValueError):
+        two_lines(d, "y", "x", fe=["firm"], vcov={"CRV1": "ind"})
