@@ -6,6 +6,23 @@
 - :mod:`analysis.inference.two_lines`: Simonsohn (2018) two-lines test.
 """
 
+from analysis.inference.moderation import (
+    ModerationNames,
+    curvature_at,
+    flattening_test,
+    moderation_from_fit,
+    moderation_table,
+    shape_flip,
+    slope_at,
+    turning_point_at,
+    turning_point_shift,
+)
+from analysis.inference.two_lines import (
+    TwoLinesResult,
+    interrupted_regression,
+    robin_hood_breakpoint,
+    two_lines,
+)
 from analysis.inference.utest import (
     FiellerInterval,
     TurningPointDelta,
@@ -19,6 +36,19 @@ from analysis.inference.utest import (
 )
 
 __all__ = [
+    "ModerationNames",
+    "TwoLinesResult",
+    "curvature_at",
+    "flattening_test",
+    "interrupted_regression",
+    "moderation_from_fit",
+    "moderation_table",
+    "robin_hood_breakpoint",
+    "shape_flip",
+    "slope_at",
+    "turning_point_at",
+    "turning_point_shift",
+    "two_lines",
     "FiellerInterval",
     "TurningPointDelta",
     "UTestResult",

@@ -208,12 +208,17 @@ def turning_point_delta(
     if b2 == 0:
         nan = float("nan")
         return TurningPointDelta(nan, nan, nan, nan, level)
-    r = b1 / b2
-    var = (s11 - 2.0 * r * s12 + r * r * s22) / (4.0 * b2 * b2)
-    se = float(np.sqrt(max(var, 0.0)))
-    est = -b1 / (2.0 * b2)
-    crit = critical_value(alpha, df)
-    return TurningPointDelta(float(est), se, float(est - crit * se), float(est + crit * se), level)
+    with np.errstate(all="ignore"):  # near-zero b2: overflow to inf is the honest answer
+        b1_, b2_ = np.float64(b1), np.float64(b2)
+        r = b1_ / b2_
+        var = (s11 - 2.0 * r * s12 + r * r * s22) / (4.0 * b2_ * b2_)
+        se = float(np.sqrt(max(var, 0.0))) if not np.isnan(var) else float("inf")
+        est = float(-b1_ / (2.0 * b2_))
+        crit = critical_value(alpha, df)
+        lo, hi = est - crit * se, est + crit * se
+    if not np.isfinite(se):
+        lo, hi = -np.inf, np.inf
+    return TurningPointDelta(est, se, float(lo), float(hi), level)
 
 
 # --------------------------------------------------------------------------- U-test

@@ -331,3 +331,32 @@ def test_u_test_from_fit_iid_df_and_explicit_bounds(panel):
     assert (r.xl, r.xh, r.df) == (0.1, 0.9, 417.0)
     with pytest.raises(KeyError):
         u_test_from_fit(fit, "x", "nope")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    b1=st.floats(-5, 5),
+    b2=st.floats(-3, 3),
+    sd1=st.floats(0.01, 2),
+    sd2=st.floats(0.01, 2),
+    rho=st.floats(-0.9, 0.9),
+    xl=st.floats(-2, 1),
+    width=st.floats(0.1, 3),
+    df=st.one_of(st.none(), st.integers(2, 300)),
+    shape=st.sampled_from(["inverted", "u"]),
+)
+def test_utest_invariants(b1, b2, sd1, sd2, rho, xl, width, df, shape):
+    cov = [[sd1**2, rho * sd1 * sd2], [rho * sd1 * sd2, sd2**2]]
+    r = u_test(b1, b2, cov, xl, xl + width, df=df, shape=shape)
+    # intersection-union: overall p is the larger of the two one-sided p-values
+    assert r.p_sasabuchi == pytest.approx(max(r.p_l, r.p_h), rel=1e-9, abs=1e-300)
+    # reject iff both one-sided tests reject (and the sign pattern holds)
+    assert r.reject == (r.p_l < 0.05 and r.p_h < 0.05 and not r.trivial_failure)
+    # the sign pattern holds iff the extreme point is strictly inside and b2 has the right sign
+    if b2 != 0 and not r.trivial_failure:
+        assert xl < r.extreme_point < xl + width
+        assert (b2 < 0) == (shape == "inverted")
+    # with the sign pattern, Stata's min(|t_l|, |t_h|)
+    if not r.trivial_failure:
+        assert r.t_sasabuchi == pytest.approx(min(abs(r.t_l), abs(r.t_h)))
+    json.dumps(r.to_dict(), allow_nan=False)
