@@ -239,7 +239,7 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
 
     truth_fy = fy[["firm", "year", "industry", "soe", "is_st", "has_segments", "has_report",
                    "liabilities_missing", "serv", "dig", "dig_count", "dig_count_mdna", "roa"]]
-    truth_fy.to_csv(out_dir / "truth_firm_years.csv", index=False, float_format="%.12g")
+    truth_fy.to_csv(out_dir / "truth_firm_years.csv", index=False, float_format="%.17g")
     truth = {
         "description": "True model of the demo sample: ROA = firm effect + year effect + b1*serv + "
                        "b2*serv^2 + b3*dig + b4*serv*dig + b5*serv^2*dig + controls + noise",
