@@ -52,6 +52,7 @@ __all__ = [
     "identify_report",
     "file_sha256",
     "process_reports",
+    "process_shard",
     "read_manifest",
     "scan_reports",
     "select_shard",
@@ -393,3 +394,22 @@ def _add(count_rows, char_rows, firm, year, section, counts, n_chars):
     for term, c in counts.items():
         count_rows.append((firm, year, section, term, c))
     char_rows.append((firm, year, section, n_chars))
+
+
+def process_shard(
+    folder: str | Path,
+    shard: int,
+    n_shards: int,
+    dictionary: KeywordDictionary,
+    cache_dir: str | Path | None,
+    manifest: str | Path | pd.DataFrame | None = None,
+    **kwargs,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Scan ``folder``, keep shard ``shard`` of ``n_shards`` and process it (one Snakemake job).
+
+    The union over all shards of the returned tables is the result for the whole folder: every
+    file is in exactly one shard and duplicates are resolved on the whole folder before sharding.
+    ``kwargs`` go to :func:`process_reports`.
+    """
+    rows = select_shard(scan_reports(folder, manifest=manifest), shard, n_shards)
+    return process_reports(rows, dictionary, cache_dir, **kwargs)

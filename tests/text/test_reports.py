@@ -178,3 +178,21 @@ def test_process_reports_without_cache_and_empty_batch(tmp_path):
     assert list(counts.columns) == ["firm", "year", "section", "term", "count"]
     with pytest.raises(ValueError):
         process_reports([], WU, None, sections=("full", "notes"))
+
+
+def test_process_shard_union_equals_whole(tmp_path):
+    rep = tmp_path / "reports"
+    rep.mkdir()
+    for i in range(12):
+        firm = f"{600000 + i:06d}"
+        (rep / f"{firm}_2020_annual_report.txt").write_text(_demo_text(firm, 2020), encoding="utf-8")
+    whole_c, whole_ch, whole_st = process_reports(scan_reports(rep), WU, None, progress=False)
+    from analysis.text.reports import process_shard
+
+    parts = [process_shard(rep, k, 4, WU, tmp_path / "cache", progress=False) for k in range(4)]
+    for i, whole in enumerate((whole_c, whole_ch)):
+        union = pd.concat([p[i] for p in parts]).sort_values(list(whole.columns[:3]) + (
+            ["term"] if i == 0 else [])).reset_index(drop=True)
+        pd.testing.assert_frame_equal(union, whole)
+    assert sorted(pd.concat([p[2] for p in parts])["file"]) == sorted(whole_st["file"])
+    assert whole_ch["firm"].nunique() == 12

@@ -67,3 +67,11 @@ def test_chapter_headings_filters_references():
                                    ("二十", 20), ("二十一", 21), ("12", 12)])
 def test_chinese_number(s, n):
     assert chinese_number(s) == n
+
+
+def test_prose_ellipsis_after_heading_is_not_a_toc_leader():
+    # NFKC turns the Chinese ellipsis …… into "......": a real heading followed by one stays a heading
+    text = ("目录第四节经营情况讨论与分析.......11第五节重要事项.......30"
+            "第四节经营情况讨论与分析一、正文第五节重要事项一、利润分配......详见公告第六节股份变动一、")
+    assert find_mdna(text) == (text.index("第四节经营情况讨论与分析一、"), text.index("第五节重要事项一、"))
+    assert [h.number for h in chapter_headings(text)] == [4, 5, 6]
