@@ -145,6 +145,8 @@ def scan_reports(
     only for files that exist).
     """
     root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"reports folder not found: {root}")
     files = sorted(
         p for p in root.rglob("*")
         if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES and not p.name.startswith(".")
@@ -384,7 +386,9 @@ def process_reports(
     for c in ("count",):
         counts[c] = counts[c].astype("int64")
     chars["n_chars"] = chars["n_chars"].astype("int64")
-    status["year"] = status["year"].astype("Int64")
+    status = status.astype({"year": "Int64", "n_pages": "int64", "n_chars": "int64",
+                            "mdna_found": "bool", "mdna_chars": "int64", "cached": "bool",
+                            "seconds": "float64"})
     counts = counts.sort_values(["firm", "year", "section", "term"], kind="mergesort")
     chars = chars.sort_values(["firm", "year", "section"], kind="mergesort")
     return counts.reset_index(drop=True), chars.reset_index(drop=True), status

@@ -176,6 +176,9 @@ def test_process_reports_without_cache_and_empty_batch(tmp_path):
     counts, chars, status = process_reports([], WU, None, progress=False)
     assert counts.empty and chars.empty and status.empty
     assert list(counts.columns) == ["firm", "year", "section", "term", "count"]
+    assert str(status["n_pages"].dtype) == "int64" and str(status["cached"].dtype) == "bool"
+    with pytest.raises(FileNotFoundError):
+        scan_reports(tmp_path / "no_such_folder")
     with pytest.raises(ValueError):
         process_reports([], WU, None, sections=("full", "notes"))
 
@@ -196,3 +199,21 @@ def test_process_shard_union_equals_whole(tmp_path):
         pd.testing.assert_frame_equal(union, whole)
     assert sorted(pd.concat([p[2] for p in parts])["file"]) == sorted(whole_st["file"])
     assert whole_ch["firm"].nunique() == 12
+
+
+def test_duplicate_preference(tmp_path):
+    names = [
+        "2021-04-23__金宇生物__600201__生物股份__2020年__年度报告.pdf",
+        "2021-05-10__金宇生物__600201__生物股份__2020年__年度报告（更新后）.pdf",
+        "2021-04-23__金宇生物__600201__生物股份__2020年__年度报告摘要.pdf",
+        "2020-04-20__四方科技__603339__四方科技__2019年__年度报告.pdf",
+        "2020-06-01__四方科技__603339__四方科技__2019年__年度报告.pdf",
+    ]
+    for n in names:
+        (tmp_path / n).write_bytes(b"%PDF")
+    st = scan_reports(tmp_path).set_index("file")
+    assert st.at[names[1], "status"] == "pending"  # revised version kept
+    assert st.at[names[0], "status"] == "duplicate" and names[1] in st.at[names[0], "reason"]
+    assert st.at[names[2], "status"] == "unidentified"  # summary
+    assert st.at[names[4], "status"] == "pending"  # later publication kept
+    assert st.at[names[3], "status"] == "duplicate"
