@@ -41,6 +41,8 @@ from .normalize import normalize_text
 
 __all__ = [
     "DEFAULT_DICTIONARY_PATH",
+    "dictionary_from_mapping",
+    "load_dictionaries",
     "DictionaryError",
     "KeywordDictionary",
     "combine",
@@ -111,6 +113,9 @@ class KeywordDictionary:
 
     def __len__(self) -> int:
         return len(self.terms)
+
+    def __hash__(self) -> int:  # the mapping fields are not hashable; the content fingerprint is
+        return hash(self.fingerprint)
 
 
 def _fail(where: str, msg: str) -> DictionaryError:
@@ -264,3 +269,19 @@ def combine(*dicts: KeywordDictionary, name: str | None = None) -> KeywordDictio
         labels_zh=MappingProxyType(labels_zh),
         labels_en=MappingProxyType(labels_en),
     )
+
+
+def load_dictionaries(
+    extra: str | Path | list[str | Path] | tuple[str | Path, ...] = (),
+    base: str | Path | None = None,
+    include_base: bool = True,
+) -> KeywordDictionary:
+    """The base dictionary (default: packaged Wu Fei et al. 2021) combined with extra files.
+
+    Convenience for configuration files: ``load_dictionaries(config["extra_dictionaries"])``.
+    """
+    paths = [extra] if isinstance(extra, (str, Path)) else list(extra)
+    dicts = ([load_dictionary(base)] if include_base else []) + [load_dictionary(p) for p in paths]
+    if not dicts:
+        raise DictionaryError("load_dictionaries: no dictionary given")
+    return dicts[0] if len(dicts) == 1 else combine(*dicts)

@@ -186,6 +186,15 @@ def extract_pdf(source: str | Path | bytes, strip: bool = True) -> Extraction:
             if n_chars == 0:
                 return Extraction("", n, EMPTY, f"no text and no images on {n} pages")
         notes = []
+        # Partly scanned reports: pages without text but with images are counted as missing text.
+        blank = [i for i, p in enumerate(pages) if len(p.strip()) < MIN_CHARS_PER_PAGE]
+        if len(blank) > max(2, n // 10):
+            try:
+                scanned = sum(1 for i in blank if doc[i].get_images(full=False))
+            except Exception:
+                scanned = 0
+            if scanned:
+                notes.append(f"{scanned} of {n} pages are images without text (partly scanned)")
         if bad:
             notes.append(f"unreadable pages skipped: {bad[:10]}")
         warn = pymupdf.TOOLS.mupdf_warnings()

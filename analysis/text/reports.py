@@ -52,6 +52,7 @@ __all__ = [
     "identify_report",
     "file_sha256",
     "process_reports",
+    "process_shard",
     "read_manifest",
     "scan_reports",
     "select_shard",
@@ -144,6 +145,8 @@ def scan_reports(
     only for files that exist).
     """
     root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"reports folder not found: {root}")
     files = sorted(
         p for p in root.rglob("*")
         if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES and not p.name.startswith(".")
@@ -383,7 +386,9 @@ def process_reports(
     for c in ("count",):
         counts[c] = counts[c].astype("int64")
     chars["n_chars"] = chars["n_chars"].astype("int64")
-    status["year"] = status["year"].astype("Int64")
+    status = status.astype({"year": "Int64", "n_pages": "int64", "n_chars": "int64",
+                            "mdna_found": "bool", "mdna_chars": "int64", "cached": "bool",
+                            "seconds": "float64"})
     counts = counts.sort_values(["firm", "year", "section", "term"], kind="mergesort")
     chars = chars.sort_values(["firm", "year", "section"], kind="mergesort")
     return counts.reset_index(drop=True), chars.reset_index(drop=True), status
@@ -393,3 +398,22 @@ def _add(count_rows, char_rows, firm, year, section, counts, n_chars):
     for term, c in counts.items():
         count_rows.append((firm, year, section, term, c))
     char_rows.append((firm, year, section, n_chars))
+
+
+def process_shard(
+    folder: str | Path,
+    shard: int,
+    n_shards: int,
+    dictionary: KeywordDictionary,
+    cache_dir: str | Path | None,
+    manifest: str | Path | pd.DataFrame | None = None,
+    **kwargs,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Scan ``folder``, keep shard ``shard`` of ``n_shards`` and process it (one Snakemake job).
+
+    The union over all shards of the returned tables is the result for the whole folder: every
+    file is in exactly one shard and duplicates are resolved on the whole folder before sharding.
+    ``kwargs`` go to :func:`process_reports`.
+    """
+    rows = select_shard(scan_reports(folder, manifest=manifest), shard, n_shards)
+    return process_reports(rows, dictionary, cache_dir, **kwargs)

@@ -29,9 +29,14 @@ FALLBACK_MDNA_TITLES = re.compile(r"董事会报告")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _HEADING = re.compile(r"第([一二三四五六七八九十]{1,3}|\d{1,2})[节章](?=[\u4e00-\u9fff])")
 # Just before a cross-reference: an opening quote/bracket or a "see" verb / "this report".
-_REF_BEFORE = re.compile(r"(?:[“\"《「『‘(\[]|见|参照|参阅|参考|报告|载于|根据|按照|依据)$")
-# A table-of-contents entry: the title runs into a dot leader (or a page number and the next entry).
-_TOC_AFTER = re.compile(r"^[^.…·•]{0,40}?(?:\.{4,}|…{3,}|·{4,}|•{4,}|\d{1,3}第[一二三四五六七八九十\d]{1,3}[节章])")
+# (Not any preceding 报告 or 见: a chapter may end with a table cell such as 审计报告 or 审计意见.)
+_REF_BEFORE = re.compile(r"(?:[“\"《「『‘(\[]|(?<!意)见|参照|参阅|参考|本报告|载于|根据|按照|依据)$")
+# A table-of-contents entry: the title runs into a dot leader and a page number, or straight into a
+# page number and the next entry. (A prose ellipsis …… becomes "......" under NFKC, so a leader
+# alone is not enough.)
+_TOC_AFTER = re.compile(
+    r"^[^.…·•]{0,40}?(?:(?:\.{4,}|…{3,}|·{4,}|•{4,})\d{1,3}|\d{1,3}第[一二三四五六七八九十\d]{1,3}[节章])"
+)
 
 
 def chinese_number(s: str) -> int | None:

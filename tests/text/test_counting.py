@@ -188,3 +188,16 @@ def test_random_dictionaries_match_reference(terms, text):
     for s, e, term, _neg in counter.spans(text):
         assert s >= last and _same(text[s:e], term)
         last = e
+
+
+def test_case_folding_fallback_for_non_ascii_or_long_latin_terms():
+    # Non-ASCII cased letters / very long Latin terms: the counter lower-cases the text instead of
+    # enumerating spellings; results must be the same as the reference.
+    terms = ["Ωmega数据", "Blockchainbased", "区块链"]
+    c = KeywordCounter(_dict_of(terms))
+    assert c._lower_text  # the fallback path is the one under test
+    text = "ωMEGA数据、BLOCKCHAINBASED和blockchainBased及区块链"
+    assert c.count(text) == {"Ωmega数据": 1, "Blockchainbased": 2, "区块链": 1}
+    ascii_only = KeywordCounter(_dict_of(["Fintech", "B2B"]))
+    assert not ascii_only._lower_text
+    assert ascii_only.count("FinTech fINTECH b2B") == {"Fintech": 2, "B2B": 1}

@@ -89,3 +89,26 @@ def test_txt_encodings_and_html(tmp_path):
         "</head><body><p>发展人工<b>智能</b>&amp;云计算</p></body></html>".encode("gbk")
     )
     assert extract_file(h).text == "发展人工智能&云计算"
+
+
+def test_owner_password_only_pdf_is_readable():
+    import pymupdf
+
+    from .pdf_factory import make_pdf as mk
+
+    data = mk(BODY, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner", user_pw="",
+              permissions=0)
+    ext = extract_pdf(data)
+    assert ext.status == "ok" and ext.text == EXPECTED
+
+
+def test_partly_scanned_report_is_flagged_in_reason():
+    import pymupdf
+
+    words = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥"
+    long_pages = [[words[3 * k + j] * 30 for j in range(3)] for k in range(5)]
+    doc = pymupdf.open(stream=make_pdf(long_pages))
+    scanned = pymupdf.open(stream=make_scanned_pdf(4))
+    doc.insert_pdf(scanned)
+    ext = extract_pdf(doc.tobytes())
+    assert ext.status == "ok" and "4 of 9 pages are images" in ext.reason

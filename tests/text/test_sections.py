@@ -67,3 +67,18 @@ def test_chapter_headings_filters_references():
                                    ("二十", 20), ("二十一", 21), ("12", 12)])
 def test_chinese_number(s, n):
     assert chinese_number(s) == n
+
+
+def test_prose_ellipsis_after_heading_is_not_a_toc_leader():
+    # NFKC turns the Chinese ellipsis …… into "......": a real heading followed by one stays a heading
+    text = ("目录第四节经营情况讨论与分析.......11第五节重要事项.......30"
+            "第四节经营情况讨论与分析一、正文第五节重要事项一、利润分配......详见公告第六节股份变动一、")
+    assert find_mdna(text) == (text.index("第四节经营情况讨论与分析一、"), text.index("第五节重要事项一、"))
+    assert [h.number for h in chapter_headings(text)] == [4, 5, 6]
+
+
+def test_heading_after_table_cell_ending_like_a_reference_word():
+    text = ("第三节公司业务概要一、内容审计意见第四节经营情况讨论与分析一、正文年度报告"
+            "第五节重要事项一、正文见本报告第六节股份变动情况")
+    assert find_mdna(text) == (text.index("第四节"), text.index("第五节"))
+    assert [h.number for h in chapter_headings(text)] == [3, 4, 5]
