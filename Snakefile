@@ -1,9 +1,16 @@
 # The study's DAG: raw data -> audited panel -> estimates -> tables, figures, paper.
 # Each rule is thin glue: a script in scripts/ that reads snakemake.input/params, calls pure
 # functions of the `analysis` package and writes snakemake.output; one log per rule in logs/.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# Two runs must give byte-identical outputs. pyfixest's fixed-effect bookkeeping iterates over
+# Python sets, whose order follows string hashing, and the order changes the last digits of the
+# iterative demeaning; a fixed hash seed for every job (scripts inherit this environment) removes it.
+os.environ["PYTHONHASHSEED"] = "0"
 
 
 configfile: "config/config.yaml"

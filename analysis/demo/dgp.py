@@ -79,7 +79,8 @@ def draw_firms(rng: np.random.Generator, p: DemoParams) -> pd.DataFrame:
                         rng.choice(np.array(NON_MANUFACTURING), n))
     founded = rng.integers(1980, 2006, n)
     listed = np.maximum(founded + 1 + rng.integers(0, 8, n), rng.integers(1995, 2019, n))
-    delisted = np.where(rng.random(n) < p.share_delisted, rng.integers(2014, 2023, n), 9999)
+    delisted = np.where(rng.random(n) < p.share_delisted,
+                        np.maximum(rng.integers(2014, 2023, n), np.maximum(listed, p.first_year) + 2), 9999)
     soe = rng.random(n) < 0.35
     serv_base = rng.normal(-1.2, 1.0, n)
     pure_product = rng.random(n) < p.share_pure_product
