@@ -34,6 +34,7 @@ include: "rules/data.smk"
 include: "rules/measures.smk"
 include: "rules/panel.smk"
 include: "rules/models.smk"
+include: "rules/paper.smk"
 
 
 rule all:
