@@ -1,17 +1,44 @@
 # The two measures: servitization from revenue breakdowns, digitalization from report texts.
+from analysis.text.dictionary import dictionary_files
+
+REPORTS_DIR = f"{RAW}/reports"
+REPORT_MANIFEST = [config["reports"]["manifest"]] if config["reports"]["manifest"] else []
+SERVICE_RULES = [] if config["servitization"]["rules"] == "default" else [config["servitization"]["rules"]]
+
+
+rule report_segments:
+    """Revenue breakdown tables read from report PDFs, for firm-years without vendor segment rows."""
+    input:
+        segments="data_clean/raw/segments.parquet",
+        reports=REPORTS_DIR,
+        manifest=REPORT_MANIFEST,
+    output:
+        segments="data_clean/report_segments.parquet",
+        status="data_clean/report_segments_status.csv",
+    params:
+        enabled=config["servitization"]["report_fallback"],
+        method=config["servitization"]["report_method"],
+        manifest=config["reports"]["manifest"],
+    log:
+        "logs/report_segments.log",
+    script:
+        "../scripts/report_segments.py"
 
 
 rule servitization:
     """Label every segment (service / product / not a segment) and build the service share."""
     input:
         segments="data_clean/raw/segments.parquet",
-        income_statement="data_clean/raw/income_statement.parquet",
+        report_segments="data_clean/report_segments.parquet",
         overrides=config["servitization"]["overrides"],
+        rules=SERVICE_RULES,
     output:
         labels="data_clean/segment_labels.csv",
         measures="data_clean/servitization.parquet",
     params:
         prefer=config["servitization"]["prefer"],
+        tolerance=config["servitization"]["tolerance"],
+        rules=config["servitization"]["rules"],
     log:
         "logs/servitization.log",
     script:
@@ -21,15 +48,16 @@ rule servitization:
 rule count_report_shard:
     """Dictionary counts for one shard of the annual reports (shards run as parallel jobs)."""
     input:
-        reports=f"{RAW}/reports",
+        reports=REPORTS_DIR,
+        dictionaries=dictionary_files(config["reports"]),
+        manifest=REPORT_MANIFEST,
     output:
         counts="data_clean/text/shard_{shard}/counts.parquet",
         chars="data_clean/text/shard_{shard}/chars.parquet",
         status="data_clean/text/shard_{shard}/status.csv",
     params:
         n_shards=config["reports"]["n_shards"],
-        dictionary=config["reports"]["dictionary"],
-        exclude_negated=config["reports"]["exclude_negated"],
+        reports=config["reports"],
         cache_dir="data_clean/text/cache",
     log:
         "logs/count_report_shard_{shard}.log",
@@ -43,13 +71,13 @@ rule digitalization:
         counts=expand("data_clean/text/shard_{shard}/counts.parquet", shard=SHARDS),
         chars=expand("data_clean/text/shard_{shard}/chars.parquet", shard=SHARDS),
         status=expand("data_clean/text/shard_{shard}/status.csv", shard=SHARDS),
+        dictionaries=dictionary_files(config["reports"]),
     output:
         counts="data_clean/digital_counts.parquet",
         status="data_clean/report_status.csv",
         measures="data_clean/digitalization.parquet",
     params:
-        dictionary=config["reports"]["dictionary"],
-        section=config["reports"]["section"],
+        reports=config["reports"],
     log:
         "logs/digitalization.log",
     script:

@@ -1,13 +1,13 @@
 """Rule digitalization: merge shard outputs and build the firm-year Dig indices."""
 import pandas as pd
 
-from analysis.text.dictionary import load_dictionary
+from analysis.text.dictionary import dictionary_from_config
 from analysis.text.measures import digital_indices
 from analysis.workflow import run_rule
 
 
 def main(smk, log):
-    dictionary = load_dictionary(None if smk.params.dictionary == "default" else smk.params.dictionary)
+    dictionary = dictionary_from_config(smk.params.reports)
     counts = pd.concat([pd.read_parquet(p) for p in smk.input.counts], ignore_index=True)
     chars = pd.concat([pd.read_parquet(p) for p in smk.input.chars], ignore_index=True)
     status = pd.concat([pd.read_csv(p, dtype={"firm": "str"}) for p in smk.input.status], ignore_index=True)
@@ -17,7 +17,7 @@ def main(smk, log):
     counts.to_parquet(smk.output.counts, index=False)
     status.to_csv(smk.output.status, index=False)
     idx = digital_indices(counts, chars, dictionary)
-    main_section = smk.params.section
+    main_section = smk.params.reports["section"]
     wide = idx[idx["section"] == main_section].drop(columns="section").rename(
         columns={"dig_ln": "dig", "dig_total": "dig_count"})
     for section in sorted(set(idx["section"]) - {main_section}):

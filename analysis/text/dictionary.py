@@ -41,6 +41,8 @@ from .normalize import normalize_text
 
 __all__ = [
     "DEFAULT_DICTIONARY_PATH",
+    "dictionary_files",
+    "dictionary_from_config",
     "dictionary_from_mapping",
     "load_dictionaries",
     "DictionaryError",
@@ -285,3 +287,19 @@ def load_dictionaries(
     if not dicts:
         raise DictionaryError("load_dictionaries: no dictionary given")
     return dicts[0] if len(dicts) == 1 else combine(*dicts)
+
+
+def dictionary_from_config(reports_cfg: Mapping) -> KeywordDictionary:
+    """The dictionary a run uses: ``reports.dictionary`` ("default" = Wu Fei et al. 2021, or a path)
+    combined with the files listed in ``reports.extra_dictionaries``."""
+    base = reports_cfg.get("dictionary", "default")
+    return load_dictionaries(reports_cfg.get("extra_dictionaries", []) or [],
+                             base=None if base == "default" else base)
+
+
+def dictionary_files(reports_cfg: Mapping) -> list[str]:
+    """Files the dictionary of a run is read from (inputs of the rules that count terms)."""
+    base = reports_cfg.get("dictionary", "default")
+    files = [str(DEFAULT_DICTIONARY_PATH) if base == "default" else str(base)]
+    return files + [str(p) for p in reports_cfg.get("extra_dictionaries", []) or []]
+
