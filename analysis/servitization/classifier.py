@@ -29,6 +29,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from analysis.codes import try_normalize_firm
+
 LABELS = ("service", "product", "not_segment")
 DEFAULT_LABEL = "product"
 DEFAULT_DECIDED_BY = "default:product"
@@ -251,15 +253,6 @@ def load_rules(path: str | Path | None = None) -> ServiceRules:
     )
 
 
-def _pad_firm(value: Any) -> str | None:
-    s = "" if value is None else str(value).strip()
-    if s.endswith(".0"):
-        s = s[:-2]
-    if not s.isdigit() or len(s) > 6:
-        return None
-    return s.zfill(6)
-
-
 def load_overrides(path: str | Path, rules: ServiceRules | None = None) -> pd.DataFrame:
     """Read an override CSV: firm, year (blank = all years), segment, label, note [, service_type].
 
@@ -288,7 +281,7 @@ def load_overrides(path: str | Path, rules: ServiceRules | None = None) -> pd.Da
         where = f"{p}: line {line}"
         if None in r:
             raise OverridesError(f"{where}: more fields than header columns")
-        firm = _pad_firm(r.get("firm"))
+        firm = try_normalize_firm(r.get("firm"))
         if firm is None:
             raise OverridesError(f"{where}: firm {r.get('firm')!r} is not a stock code of up to 6 digits")
         ys = r.get("year") or ""
@@ -363,8 +356,8 @@ def label_segments(segments: pd.DataFrame, rules: ServiceRules | None = None,
             st = r.service_type if isinstance(r.service_type, str) and r.service_type else None
             if r.label == "service" and st is None:
                 st = "other_service"
-            lookup[(_pad_firm(r.firm), yr, r.segment_norm)] = (r.label, st, int(r.line))
-        firms = [_pad_firm(f) for f in out["firm"].tolist()]
+            lookup[(try_normalize_firm(r.firm), yr, r.segment_norm)] = (r.label, st, int(r.line))
+        firms = [try_normalize_firm(f) for f in out["firm"].tolist()]
         years = out["year"].tolist()
         for i, seg in enumerate(out["segment"].tolist()):
             norm = normalize_name(seg)

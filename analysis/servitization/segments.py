@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.codes import try_normalize_firm
+
 SEGMENT_COLUMNS = ("firm", "year", "breakdown", "segment", "revenue", "cost", "source")
 BREAKDOWNS = ("product", "industry", "region")
 
@@ -38,12 +40,11 @@ def coerce_segments(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     if "cost" not in out.columns:
         out["cost"] = np.nan
-    firm = out["firm"].astype(object).map(lambda v: "" if v is None or v != v else str(v).strip())
-    firm = firm.str.replace(r"\.0$", "", regex=True)
-    bad = ~firm.str.fullmatch(r"\d{1,6}")
+    firm = out["firm"].astype(object).map(lambda v: None if v is None or v != v else try_normalize_firm(v))
+    bad = firm.isna()
     if bad.any():
         raise ValueError(f"firm: not a stock code of up to 6 digits at rows {list(out.index[bad][:5])}")
-    out["firm"] = firm.str.zfill(6).astype(object)
+    out["firm"] = firm.astype(object)
     year = pd.to_numeric(out["year"], errors="coerce")
     if year.isna().any() or (year != year.round()).any():
         raise ValueError(f"year: not an integer at rows {list(out.index[year.isna() | (year != year.round())][:5])}")

@@ -16,10 +16,12 @@ the usual alternatives. Here, per (firm, year, section):
 
 from __future__ import annotations
 
-import re
+
 
 import numpy as np
 import pandas as pd
+
+from analysis.codes import normalize_firm
 
 from .dictionary import KeywordDictionary
 
@@ -28,22 +30,6 @@ __all__ = ["COUNT_COLUMNS", "CHAR_COLUMNS", "digital_indices", "normalize_firm"]
 COUNT_COLUMNS = ("firm", "year", "section", "term", "count")
 CHAR_COLUMNS = ("firm", "year", "section", "n_chars")
 _KEY = ["firm", "year", "section"]
-_FIRM_RE = re.compile(r"^(?:S[HZ]|BJ)?(\d{1,6})(?:\.(?:S[HZ]|BJ|SS))?$", re.IGNORECASE)
-
-
-def normalize_firm(value: object) -> str:
-    """Stock code as a zero-padded 6-character string: 651 / "651" / "000651.SZ" -> "000651"."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        if not 0 <= int(value) <= 999_999:
-            raise ValueError(f"stock code {value!r} is not a 6-digit code")
-        return f"{int(value):06d}"
-    if isinstance(value, float) and value.is_integer():
-        return normalize_firm(int(value))
-    s = str(value).strip()
-    m = _FIRM_RE.match(s)
-    if not m:
-        raise ValueError(f"stock code {value!r} is not a 6-digit code")
-    return m.group(1).zfill(6)
 
 
 def _norm_keys(df: pd.DataFrame, what: str) -> pd.DataFrame:
