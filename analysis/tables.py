@@ -239,9 +239,16 @@ def write_table(table: Table, stem: str | Path, formats: Sequence[str] = FORMATS
 
 def _three_line_borders(document) -> None:
     """One ``w:tcBorders`` per cell (maketables may write two, which the schema forbids), and
-    zero-width rules removed, so only the three rules of a three-line table remain."""
+    zero-width rules and the partial rules under column spanners removed, so only the three rules
+    of a three-line table remain (top, under the header, bottom)."""
     from docx.oxml.ns import qn
 
+    for table in document.tables:
+        for tr in table._tbl.tr_lst[1:]:
+            for edge in tr.iter(qn("w:top")):
+                if edge.getparent().tag == qn("w:tcBorders"):
+                    edge.attrib.clear()
+                    edge.set(qn("w:val"), "nil")
     for tcPr in document.element.body.iter(qn("w:tcPr")):
         blocks = tcPr.findall(qn("w:tcBorders"))
         if not blocks:
