@@ -27,7 +27,7 @@ MODELS = [s.name for s in specs_from_config(config["models"])]
 OUTCOMES = config["models"]["outcomes"]
 SHARDS = list(range(config["reports"]["n_shards"]))
 FIG_FORMATS = config["output"]["figure_formats"]
-TABLES = ["sample_selection", "descriptives", "baseline", "moderation"]
+TABLES = ["sample_selection", "descriptives", "correlations"]  # + one per result set (rules/paper.smk)
 
 
 include: "rules/data.smk"
@@ -39,6 +39,9 @@ include: "rules/paper.smk"
 
 rule all:
     input:
-        expand("paper/tables/{table}.{ext}", table=TABLES, ext=["md", "tex"]),
-        expand("paper/figures/curve_{outcome}.{ext}", outcome=OUTCOMES, ext=FIG_FORMATS),
+        expand("paper/tables/{table}.{ext}", table=TABLES, ext=TABLE_FORMATS),
+        expand("paper/figures/{figure}.{ext}", figure=FIGURES, ext=FIG_FORMATS),
+        "paper/generated/macros.tex",
+        "paper/generated/paper.md",
+        ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
     default_target: True

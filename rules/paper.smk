@@ -1,16 +1,49 @@
-# Presentation: tables and figures from the saved results (no re-estimation).
+# Presentation: tables, figures, the numbers of the text, the Markdown/HTML paper and the executed
+# notebook - all from the saved results (paper/results/*.json), never re-estimating.
+# Outputs wrapped in report() appear in `snakemake --report report.html` with the caption in report/.
+from pathlib import Path as _Path
+
+from analysis.tables import result_sets
+
+LANGUAGE = config["output"]["language"]
+TABLE_FORMATS = list(dict.fromkeys(["md"] + config["output"]["table_formats"]))  # md feeds the paper
+CJK_FONT = config["output"].get("cjk_font")
+# One table per result set of saved models (baseline, moderation, and any further set).
+RESULT_SETS = result_sets(MODELS, OUTCOMES)
+TABLES = TABLES + [s for s in RESULT_SETS if s not in TABLES]
+FIGURES = (["distributions"] + [f"{kind}_{o}" for kind in ("curve", "slope") for o in OUTCOMES])
+PAPER_SRC = _Path(workflow.basedir)  # the repository: templates and notebooks are read from here
+
+
+def _caption(kind, name):
+    """Caption file of a table or figure (report/), generic when a result set has none of its own."""
+    stem = name.split("_")[0] if kind == "figure" and name.split("_")[0] in ("curve", "slope") else name
+    path = PAPER_SRC / "report" / f"{kind}_{stem}.rst"
+    return str(path if path.exists() else PAPER_SRC / "report" / f"{kind}_result_set.rst")
+
+
+def _table_outputs():
+    outs = []
+    for t in TABLES:
+        for ext in TABLE_FORMATS:
+            path = f"paper/tables/{t}.{ext}"
+            outs.append(report(path, caption=_caption("table", t), category="Tables", subcategory=t)
+                        if ext == "html" else path)
+    return outs
 
 
 rule tables:
-    """Sample selection, descriptives, baseline and moderation tables (Markdown and LaTeX)."""
+    """Every table (sample selection, descriptives, correlations, one per result set) in every format."""
     input:
         results=expand("paper/results/{model}.json", model=MODELS),
         ledger="data_clean/sample_ledger.csv",
         panel="data_clean/panel.parquet",
     output:
-        expand("paper/tables/{table}.{ext}", table=TABLES, ext=["md", "tex"]),
+        _table_outputs(),
     params:
-        language=config["output"]["language"],
+        language=LANGUAGE,
+        formats=TABLE_FORMATS,
+        tables=TABLES,
         outdir="paper/tables",
     log:
         "logs/tables.log",
@@ -22,12 +55,97 @@ rule figure_curve:
     """Fitted inverted U with 95% bands at low, median and high Dig."""
     input:
         result="paper/results/moderation_{outcome}.json",
-        panel="data_clean/panel.parquet",
     output:
-        expand("paper/figures/curve_{{outcome}}.{ext}", ext=FIG_FORMATS),
+        [report(f"paper/figures/curve_{{outcome}}.{ext}", caption="../report/figure_curve.rst", category="Figures")
+         if ext == "png" else f"paper/figures/curve_{{outcome}}.{ext}" for ext in FIG_FORMATS],
     params:
-        language=config["output"]["language"],
+        language=LANGUAGE,
+        font=CJK_FONT,
     log:
         "logs/figure_curve_{outcome}.log",
     script:
         "../scripts/figure_curve.py"
+
+
+rule figure_slope:
+    """Slope of Serv at its sample minimum and maximum across Dig, with 95% bands."""
+    input:
+        result="paper/results/moderation_{outcome}.json",
+    output:
+        [report(f"paper/figures/slope_{{outcome}}.{ext}", caption="../report/figure_slope.rst", category="Figures")
+         if ext == "png" else f"paper/figures/slope_{{outcome}}.{ext}" for ext in FIG_FORMATS],
+    params:
+        language=LANGUAGE,
+        font=CJK_FONT,
+    log:
+        "logs/figure_slope_{outcome}.log",
+    script:
+        "../scripts/figure_slope.py"
+
+
+rule figure_distributions:
+    """Distributions of Serv and Dig in the estimation panel."""
+    input:
+        panel="data_clean/panel.parquet",
+    output:
+        [report(f"paper/figures/distributions.{ext}", caption="../report/figure_distributions.rst",
+                category="Figures") if ext == "png" else f"paper/figures/distributions.{ext}" for ext in FIG_FORMATS],
+    params:
+        language=LANGUAGE,
+        font=CJK_FONT,
+        variables=[config["models"]["x"]] + ([config["models"]["moderator"]] if config["models"].get("moderator") else []),
+    log:
+        "logs/figure_distributions.log",
+    script:
+        "../scripts/figure_distributions.py"
+
+
+rule paper_numbers:
+    """Every number the text quotes: LaTeX macros for paper/main.tex and JSON for the Markdown paper."""
+    input:
+        results=expand("paper/results/{model}.json", model=MODELS),
+        ledger="data_clean/sample_ledger.csv",
+        panel="data_clean/panel.parquet",
+    output:
+        tex="paper/generated/macros.tex",
+        json="paper/generated/macros.json",
+    params:
+        language=LANGUAGE,
+    log:
+        "logs/paper_numbers.log",
+    script:
+        "../scripts/paper_numbers.py"
+
+
+rule paper_markdown:
+    """The paper readable without TeX: paper/paper_template.md with numbers and tables filled in."""
+    input:
+        template=str(PAPER_SRC / "paper" / "paper_template.md"),
+        numbers="paper/generated/macros.json",
+        tables=expand("paper/tables/{table}.md", table=TABLES),
+        figures=expand("paper/figures/{figure}.png", figure=FIGURES) if "png" in FIG_FORMATS else [],
+    output:
+        md="paper/generated/paper.md",
+        html=report("paper/generated/paper.html", caption="../report/paper.rst", category="Paper"),
+    params:
+        figures_dir="paper/figures",
+    log:
+        "logs/paper_markdown.log",
+    script:
+        "../scripts/paper_markdown.py"
+
+
+rule notebook:
+    """Execute notebooks/results.ipynb on the saved results and render it to HTML."""
+    input:
+        notebook=str(PAPER_SRC / "notebooks" / "results.ipynb"),
+        results=expand("paper/results/{model}.json", model=MODELS),
+        tables=expand("paper/tables/{table}.md", table=TABLES),
+        figures=expand("paper/figures/{figure}.png", figure=FIGURES) if "png" in FIG_FORMATS else [],
+        numbers="paper/generated/macros.json",
+    output:
+        html=report("paper/generated/notebook.html", caption="../report/notebook.rst", category="Paper"),
+    log:
+        "logs/notebook.log",
+    script:
+        "../scripts/notebook.py"

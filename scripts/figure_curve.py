@@ -9,8 +9,8 @@ from analysis.workflow import run_rule
 
 def main(smk, log):
     result = ModelResult.from_dict(json.loads(Path(smk.input.result).read_text(encoding="utf-8")))
-    plot_moderated_curve(result, list(smk.output), language=smk.params.language)
-    log(f"wrote {', '.join(smk.output)}")
+    used = plot_moderated_curve(result, list(smk.output), language=smk.params.language, font=smk.params.font)
+    log(f"wrote {', '.join(smk.output)} (labels: {used})")
 
 
 run_rule(main, snakemake)  # noqa: F821

@@ -1,32 +1,40 @@
-"""Rule tables: build every table from the saved results, the ledger and the panel."""
+"""Rule tables: every table from the saved results, the ledger and the panel (no estimation).
+
+One file per table and format: paper/tables/{table}.{md,tex,html,docx,csv}.
+"""
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.estimation import ModelResult
-from analysis.tables import (descriptives_table, moderation_rows, regression_table,
-                             sample_selection_table, utest_rows, write_table)
+from analysis.tables import (correlation_table, descriptives_table, result_set_table, result_sets,
+                             sample_selection_table)
 from analysis.workflow import run_rule
 
 
 def main(smk, log):
-    lang = smk.params.language
+    lang, formats = smk.params.language, list(smk.params.formats)
     out = Path(smk.params.outdir)
-    results = [ModelResult.from_dict(json.loads(Path(p).read_text(encoding="utf-8")))
-               for p in smk.input.results]
-    base = [r for r in results if not r.spec["moderator"]]
-    mod = [r for r in results if r.spec["moderator"]]
-    write_table(sample_selection_table(pd.read_csv(smk.input.ledger), lang), out / "sample_selection")
+    results = {r.spec["name"]: r for r in (ModelResult.from_dict(json.loads(Path(p).read_text(encoding="utf-8")))
+                                           for p in smk.input.results)}
+    outcomes = list(dict.fromkeys(r.spec["outcome"] for r in results.values()))
+    first = next(iter(results.values()))
     panel = pd.read_parquet(smk.input.panel)
-    variables = list(dict.fromkeys([r.spec["outcome"] for r in results] + ["serv", "dig"]
-                                   + list(results[0].spec["controls"])))
-    write_table(descriptives_table(panel, variables, lang), out / "descriptives")
-    title = "Servitization and performance: the inverted U" if lang == "en" else "服务化与企业绩效：倒U型关系"
-    write_table(regression_table(base, title, lang, utest_rows(base, lang)), out / "baseline")
-    title = "Digitalization flattens the inverted U" if lang == "en" else "数字化对倒U型关系的调节"
-    write_table(regression_table(mod, title, lang, moderation_rows(mod, lang)), out / "moderation")
-    log(f"tables written to {out}")
+    variables = [v for v in dict.fromkeys(outcomes + [first.spec["x"], first.spec.get("moderator") or first.spec["x"]]
+                                          + list(first.spec["controls"])) if v in panel.columns]
+    tables = [sample_selection_table(pd.read_csv(smk.input.ledger), lang),
+              descriptives_table(panel, variables, lang),
+              correlation_table(panel, variables, lang)]
+    for name, models in result_sets(list(results), outcomes).items():
+        tables.append(result_set_table(name, [results[m] for m in models], lang))
+    expected = set(smk.params.tables)
+    made = {t.name for t in tables}
+    if made != expected:
+        raise ValueError(f"tables made {sorted(made)} differ from the tables the workflow expects {sorted(expected)}")
+    for t in tables:
+        t.write(out / t.name, formats)
+        log(f"{t.name}: {', '.join(formats)}")
 
 
 run_rule(main, snakemake)  # noqa: F821

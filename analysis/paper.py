@@ -1,0 +1,190 @@
+"""Every number the paper quotes, computed from saved results: LaTeX macros and a Markdown paper.
+
+:func:`paper_numbers` turns the saved results (``paper/results/*.json``), the sample ledger and
+the panel into an ordered mapping ``macro name -> formatted value``. :func:`macros_tex` writes it
+as ``\\newcommand`` lines for ``paper/main.tex`` (``\\input{generated/macros}``) and
+:func:`render_markdown` fills the same values into the Markdown template
+``paper/paper_template.md`` (``{{Name}}`` for a number, ``{{table:NAME}}`` for a table,
+``{{figure:NAME}}`` for a figure). Neither the LaTeX main file nor the template holds a typed
+number: tests check that, and that every macro they use exists.
+
+Macro names are letters only (TeX control words): ``baseline_roa`` -> ``BaselineRoa``; the first
+configured outcome also gets the prefix ``Main`` (``\\BaselineMainTurningPoint``), so the text does
+not change when the outcome does. Moderator quantiles are named ``Low``, ``Median``, ``High``
+(first, middle, last of ``moderator_values``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from analysis.estimation import ModelResult
+from analysis.tables import label
+
+_DIGITS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
+
+
+def csname(*parts: str) -> str:
+    """A TeX control-word name (letters only) from name parts: ('baseline_roa', 'b', 'serv_sq')
+    -> 'BaselineRoaBServSq'."""
+    out = []
+    for part in parts:
+        for tok in re.split(r"[^A-Za-z0-9]+", str(part)):
+            tok = "".join(_DIGITS[int(c)] if c.isdigit() else c for c in tok)
+            if tok:
+                out.append(tok[0].upper() + tok[1:])
+    return "".join(out)
+
+
+def fmt(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "--"
+    return f"{x:.{digits}f}"
+
+
+def fmt_int(x: Any) -> str:
+    return f"{int(x):,}"
+
+
+def fmt_p(p: Any) -> str:
+    """A p-value as a relation for the text: '= 0.012' or '< 0.001'."""
+    if p is None or not math.isfinite(float(p)):
+        return "= --"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def _quantile_names(keys: Sequence[str]) -> dict[str, str]:
+    if len(keys) == 3:
+        return dict(zip(keys, ("Low", "Median", "High")))
+    return {k: csname(k) for k in keys}
+
+
+def model_numbers(r: ModelResult, prefix: str) -> dict[str, str]:
+    """Numbers of one saved model under ``prefix``."""
+    out: dict[str, str] = {}
+    for n, b, s in zip(r.names, r.coef, r.se):
+        out[csname(prefix, "b", n)] = fmt(b, 4)
+        out[csname(prefix, "se", n)] = fmt(s, 4)
+    out[csname(prefix, "NObs")] = fmt_int(r.n_obs)
+    if r.n_clusters:
+        out[csname(prefix, "NClusters")] = fmt_int(r.n_clusters)
+    if r.r2_within is not None:
+        out[csname(prefix, "RTwoWithin")] = fmt(r.r2_within, 3)
+    u = r.extras.get("utest")
+    if u:
+        out[csname(prefix, "TurningPoint")] = fmt(u["extreme_point"], 3)
+        out[csname(prefix, "FiellerLower")] = fmt(u["fieller_lower"], 3)
+        out[csname(prefix, "FiellerUpper")] = fmt(u["fieller_upper"], 3)
+        out[csname(prefix, "SlopeLow")] = fmt(u["slope_l"], 3)
+        out[csname(prefix, "SlopeHigh")] = fmt(u["slope_h"], 3)
+        out[csname(prefix, "XLow")] = fmt(u["xl"], 3)
+        out[csname(prefix, "XHigh")] = fmt(u["xh"], 3)
+        out[csname(prefix, "SasabuchiP")] = fmt_p(u["p_sasabuchi"])
+    mod = r.extras.get("moderation")
+    if mod:
+        t = pd.DataFrame(mod)
+        for key, qn in _quantile_names(list(r.moderator_values)).items():
+            out[csname(prefix, "Z", qn)] = fmt(r.moderator_values[key], 2)
+            f = t[(t["quantity"] == "turning_point_fieller") & (t["note"] == key)]
+            if len(f):
+                out[csname(prefix, "TurningPoint", qn)] = fmt(f.iloc[0]["estimate"], 3)
+                out[csname(prefix, "FiellerLower", qn)] = fmt(f.iloc[0]["ci_lower"], 3)
+                out[csname(prefix, "FiellerUpper", qn)] = fmt(f.iloc[0]["ci_upper"], 3)
+        fl = t[t["quantity"] == "flattening_b5"]
+        if len(fl):
+            out[csname(prefix, "FlatteningP")] = fmt_p(fl.iloc[0]["p"])
+    return out
+
+
+def paper_numbers(results: Sequence[ModelResult], ledger: pd.DataFrame, panel: pd.DataFrame,
+                  language: str = "en") -> dict[str, str]:
+    """All numbers the text may quote, by macro name (insertion order is stable)."""
+    out: dict[str, str] = {}
+    out["NRawRows"] = fmt_int(ledger["rows_remaining"].iloc[0])
+    out["NRawFirms"] = fmt_int(ledger["firms_remaining"].iloc[0])
+    out["NFirmYears"] = fmt_int(len(panel))
+    out["NFirms"] = fmt_int(panel["firm"].nunique())
+    out["FirstYear"] = str(int(panel["year"].min()))
+    out["LastYear"] = str(int(panel["year"].max()))
+    out["NDropped"] = fmt_int(ledger["rows_dropped"].sum())
+    out["NSteps"] = fmt_int((ledger["step"] > 0).sum())
+    alpha = next((r.extras["utest"]["alpha"] for r in results if "utest" in r.extras), 0.05)
+    out["CILevel"] = f"{round(100 * (1 - alpha))}"
+    outcomes = list(dict.fromkeys(r.spec["outcome"] for r in results))
+    if outcomes:
+        out["MainOutcome"] = label(outcomes[0], language)
+        out["MainOutcomeKey"] = csname(outcomes[0]).lower()  # file names: figures/curve_<key>
+    out["NOutcomes"] = str(len(outcomes))
+    for r in results:
+        out.update(model_numbers(r, r.spec["name"]))
+        if outcomes and r.spec["outcome"] == outcomes[0]:
+            kind = r.spec["name"].replace(f"_{outcomes[0]}", "_main")
+            out.update(model_numbers(r, kind))
+    return out
+
+
+_TEX_ESC = {"%": r"\%", "&": r"\&", "#": r"\#", "_": r"\_", "$": r"\$"}
+
+
+def macros_tex(numbers: Mapping[str, str]) -> str:
+    """``\\newcommand`` lines (thousands separators as ``{,}``; ``<`` in math)."""
+    lines = ["% Generated by the pipeline (rule paper_numbers) from the saved results. Do not edit."]
+    for name, value in numbers.items():
+        v = "".join(_TEX_ESC.get(c, c) for c in value)
+        v = re.sub(r"(?<=\d),(?=\d)", "{,}", v)
+        v = v.replace("< ", r"$<$ ").replace("= ", r"$=$ ")
+        lines.append(rf"\newcommand{{\{name}}}{{{v}}}")
+    return "\n".join(lines) + "\n"
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(?:(table|figure):)?([A-Za-z0-9_]+)\s*\}\}")
+
+
+def placeholders(template: str) -> list[tuple[str, str]]:
+    return [(m.group(1) or "number", m.group(2)) for m in _PLACEHOLDER.finditer(template)]
+
+
+def render_markdown(template: str, numbers: Mapping[str, str], tables_dir: str | Path,
+                    figures_rel: str = "../figures", figure_ext: str = "png") -> str:
+    """Fill ``{{Name}}``, ``{{table:NAME}}`` and ``{{figure:NAME}}``; unknown names are an error."""
+    tables_dir = Path(tables_dir)
+
+    def sub(m: re.Match) -> str:
+        kind, name = m.group(1), m.group(2)
+        if kind == "table":
+            p = tables_dir / f"{name}.md"
+            if not p.is_file():
+                raise KeyError(f"template asks for table {name!r}: {p} does not exist")
+            return p.read_text(encoding="utf-8").strip()
+        if kind == "figure":
+            if name.endswith("_main"):  # the figure of the first outcome
+                name = name[: -len("main")] + numbers["MainOutcomeKey"]
+            return f"![{name}]({figures_rel}/{name}.{figure_ext})"
+        if name not in numbers:
+            raise KeyError(f"template asks for number {name!r}, which the pipeline does not produce")
+        return numbers[name]
+
+    return _PLACEHOLDER.sub(sub, template)
+
+
+def markdown_to_html(markdown: str, title: str) -> str:
+    """Standalone HTML (no timestamps) from the Markdown paper (mistune, an nbconvert dependency)."""
+    import mistune
+
+    body = mistune.create_markdown(plugins=["table"], escape=False)(markdown)
+    style = ("body{font-family:Georgia,serif;max-width:46em;margin:2em auto;line-height:1.5}"
+             "table{border-collapse:collapse;margin:1em 0}th,td{padding:.2em .6em}"
+             "thead th{border-top:2px solid #000;border-bottom:1px solid #000}"
+             "tbody tr:last-child td{border-bottom:2px solid #000}img{max-width:100%}")
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
+            f"<style>{style}</style>\n</head>\n<body>\n{body}</body>\n</html>\n")
+
+
+def write_json(path: str | Path, numbers: Mapping[str, str]) -> None:
+    Path(path).write_text(json.dumps(dict(numbers), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,16 @@
+"""Rule figure_slope: slope of Serv at its sample minimum and maximum across Dig, with 95% bands."""
+import json
+from pathlib import Path
+
+from analysis.estimation import ModelResult
+from analysis.figures import plot_slopes
+from analysis.workflow import run_rule
+
+
+def main(smk, log):
+    result = ModelResult.from_dict(json.loads(Path(smk.input.result).read_text(encoding="utf-8")))
+    used = plot_slopes(result, list(smk.output), language=smk.params.language, font=smk.params.font)
+    log(f"wrote {', '.join(smk.output)} (labels: {used})")
+
+
+run_rule(main, snakemake)  # noqa: F821

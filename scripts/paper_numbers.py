@@ -1,0 +1,22 @@
+"""Rule paper_numbers: every number the text quotes, as LaTeX macros and JSON (from saved results)."""
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.estimation import ModelResult
+from analysis.paper import macros_tex, paper_numbers, write_json
+from analysis.workflow import run_rule
+
+
+def main(smk, log):
+    results = [ModelResult.from_dict(json.loads(Path(p).read_text(encoding="utf-8"))) for p in smk.input.results]
+    numbers = paper_numbers(results, pd.read_csv(smk.input.ledger), pd.read_parquet(smk.input.panel),
+                            smk.params.language)
+    Path(smk.output.tex).parent.mkdir(parents=True, exist_ok=True)
+    Path(smk.output.tex).write_text(macros_tex(numbers), encoding="utf-8")
+    write_json(smk.output.json, numbers)
+    log(f"{len(numbers)} numbers -> {smk.output.tex}, {smk.output.json}")
+
+
+run_rule(main, snakemake)  # noqa: F821
