@@ -134,7 +134,8 @@ def validate_table(frame: pd.DataFrame, name: str, table: TableMapping | None = 
             value = value.item()
         elif isinstance(value, pd.Timestamp):
             value = str(value.date())
-        raise RawDataError(file, f"table {name!r} fails the check {first['check']}{others}",
+        case = "" if row is not None else f" ({first['failure_case']})"
+        raise RawDataError(file, f"table {name!r} fails the check {first['check']}{case}{others}",
                            column=label, row=row, value=value) from None
     check_one_row_per_key(frame, name)
     return frame
