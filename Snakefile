@@ -31,6 +31,7 @@ TABLES = ["sample_selection", "descriptives", "correlations"]  # + one per resul
 
 
 include: "rules/data.smk"
+include: "rules/provenance.smk"
 include: "rules/measures.smk"
 include: "rules/panel.smk"
 include: "rules/models.smk"

@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.ingest import RawDataError
-from analysis.sample import SampleLedger, SampleRules, industry_class, is_special_treatment
-from analysis.variables import financial_variables, firm_age
+from analysis.sample import (SampleLedger, SampleRules, industry_by_year, industry_class,
+                             is_special_treatment)
+from analysis.validation import check_one_row_per_key
+from analysis.variables import financial_variables, firm_age, tobin_q
 
 KEY = ["firm", "year"]
 
@@ -61,6 +63,16 @@ def annual_consolidated(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     f = f[~_exact_duplicates(f)]
     _raise_on_conflicts(f, table)
     return f
+
+
+def _merge_yearly(frame: pd.DataFrame, table: pd.DataFrame | None, name: str, column: str) -> pd.DataFrame:
+    """Left-merge ``column`` of an optional fiscal-year table (one row per firm-year) on firm-year."""
+    if table is None or table.empty:
+        return frame.assign(**{column: np.nan})
+    check_one_row_per_key(table, name)
+    t = table[table["year"].notna()]
+    t = t[~_exact_duplicates(t)][["firm", "year", column]].astype({"year": "Int64"})
+    return frame.merge(t, on=KEY, how="left", validate="m:1")
 
 
 def winsorize(frame: pd.DataFrame, columns: list[str], limits: tuple[float, float],
@@ -114,12 +126,23 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
     fin_vars = financial_variables(led.frame)
     led.replace_frame(pd.concat([led.frame, fin_vars], axis=1))
 
-    company = tables["company"].drop_duplicates("firm", keep="last")
+    company = tables["company"]
+    check_one_row_per_key(company, "company")
+    company = company.drop_duplicates("firm", keep="first")  # exact copies only (checked above)
     merged = led.frame.merge(company[["firm", "name", "industry", "ownership", "listed"]],
                              on="firm", how="left", indicator=True)
     has_co = (merged.pop("_merge") == "both").to_numpy()
     led.replace_frame(merged)
     led.keep(has_co, "no company record")
+
+    # the industry code valid in each year when the data give a history, else the company's code
+    history = tables.get("industry_history")
+    if history is not None and not history.empty:
+        check_one_row_per_key(history, "industry_history")
+    frame = led.frame.copy()
+    frame["industry_current"] = frame["industry"]
+    frame["industry"], frame["industry_source"] = industry_by_year(frame, frame["industry_current"], history)
+    led.replace_frame(frame)
 
     ind = industry_class(led.frame["industry"], rules)
     detail = "industry " + led.frame["industry"].astype(str)
@@ -144,6 +167,9 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
     frame = led.frame.copy()
     frame["soe"] = frame["ownership"].isin(soe_values).astype("int64")
     frame["age"] = firm_age(frame["year"], frame["listed"])
+    frame = _merge_yearly(frame, tables.get("market_value"), "market_value", "market_value")
+    frame["tobin_q"] = tobin_q(frame["market_value"], frame["total_liabilities"], frame["total_assets"])
+    frame = _merge_yearly(frame, tables.get("shareholders"), "shareholders", "top1")
     frame = frame.merge(servitization, on=KEY, how="left")
     frame = frame.merge(digitalization, on=KEY, how="left")
     led.replace_frame(frame)
@@ -151,7 +177,10 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
     causes = {"roa": "net profit or total assets missing", "lev": "total liabilities missing",
               "growth": "no statement for the previous year", "size": "total assets missing or <= 0",
               "serv": "no servitization measure (no usable segment data)",
-              "dig": "no digitalization measure (no usable annual report)"}
+              "dig": "no digitalization measure (no usable annual report)",
+              "tobin_q": "no market value of equity (or liabilities) for the firm-year",
+              "top1": "no largest-shareholder stake at the fiscal year end",
+              "age": "listing date unknown or after the year"}
     for var in cfg.get("required", ["roa", "size", "lev", "growth", "serv", "dig"]):
         if var not in led.frame.columns:
             raise KeyError(f"required variable {var!r} is not built; available: {list(led.frame.columns)}")
@@ -163,7 +192,8 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
     w = cfg.get("winsorize", {})
     if w.get("enabled", True) and w.get("variables"):
         by = "year" if w.get("by", "pooled") == "year" else None
-        cols = [c for c in w["variables"] if c in panel.columns]
+        # variables the data do not provide (e.g. tobin_q without market values) are left as they are
+        cols = [c for c in w["variables"] if c in panel.columns and panel[c].notna().any()]
         panel, bounds = winsorize(panel, cols, tuple(w.get("limits", [0.01, 0.99])), by=by)
     panel = panel.sort_values(KEY).reset_index(drop=True)
     panel["year"] = panel["year"].astype("int64")

@@ -113,3 +113,33 @@ def is_special_treatment(short_name: pd.Series) -> pd.Series:
     """True where the security's short name marks special treatment (ST, *ST, S*ST, PT)."""
     s = short_name.astype("str").str.strip().str.upper().str.replace("＊", "*", regex=False)
     return s.str.startswith(_ST_PREFIXES).fillna(False).astype(bool)
+
+
+def industry_by_year(firm_years: pd.DataFrame, current: pd.Series,
+                     history: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+    """The industry code valid in each firm-year, and where it comes from.
+
+    ``firm_years`` has ``firm`` and ``year``; ``current`` is the company table's (current) code for
+    each of those rows. ``history`` (optional: ``firm``, ``start``, ``industry``) lists codes valid
+    from a date on; a firm-year takes the code of the latest ``start`` on or before Dec 31 of its
+    year. Years before a firm's first history row, and firms without history, keep the current code.
+    Returns (code, source) with source "history" or "company".
+    """
+    code = pd.Series(current.to_numpy(), index=firm_years.index, dtype=object)
+    source = pd.Series("company", index=firm_years.index, dtype=object)
+    if history is None or history.empty:
+        return code, source
+    left = pd.DataFrame({"firm": firm_years["firm"].astype("str").to_numpy(),
+                         "_date": pd.to_datetime(firm_years["year"].astype("int64").astype("str") + "-12-31")
+                         .astype("datetime64[us]").to_numpy(),
+                         "_pos": range(len(firm_years))})
+    right = history[["firm", "start", "industry"]].dropna().copy()
+    right["firm"] = right["firm"].astype("str")
+    right["start"] = right["start"].astype("datetime64[us]")
+    right = right.sort_values(["start", "firm"], kind="stable").drop_duplicates(["firm", "start"], keep="last")
+    m = pd.merge_asof(left.sort_values("_date", kind="stable"), right, left_on="_date", right_on="start",
+                      by="firm", direction="backward").sort_values("_pos")
+    found = m["industry"].notna().to_numpy()
+    code[found] = m["industry"].to_numpy()[found]
+    source[found] = "history"
+    return code, source

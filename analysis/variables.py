@@ -10,6 +10,9 @@ say, leverage means. Conventions follow the methods reference (METHODS.md, secti
 * ``growth`` = total operating revenue growth over the previous fiscal year (same firm, year - 1)
 * ``age``    = ln(1 + years since listing)
 * ``soe``    = 1 for state-owned firms
+* ``tobin_q`` = (market value of equity + total liabilities) / total assets (book liabilities stand
+  in for the market value of debt, as in CSMAR's Tobin's Q A); only where market value exists
+* ``top1``   = the largest shareholder's stake (a share in [0, 1]) at the fiscal year end
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ DEFINITIONS: dict[str, str] = {
     "growth": "Total operating revenue growth over the previous year",
     "age": "ln(1 + years since listing)",
     "soe": "1 if the firm is state-owned",
+    "tobin_q": "(Market value of equity + total liabilities) / total assets",
+    "top1": "Largest shareholder's stake at the fiscal year end (share)",
 }
 
 
@@ -71,3 +76,9 @@ def firm_age(year: pd.Series, listed: pd.Series) -> pd.Series:
     """ln(1 + years since listing); missing when the listing date is unknown or after the year."""
     years = year.astype("float64") - pd.to_datetime(listed).dt.year.astype("float64")
     return np.log1p(years.where(years >= 0))
+
+
+def tobin_q(market_value: pd.Series, total_liabilities: pd.Series, total_assets: pd.Series) -> pd.Series:
+    """(market value of equity + total liabilities) / total assets; missing without market value,
+    liabilities or positive assets."""
+    return _ratio(market_value.astype("float64") + total_liabilities.astype("float64"), total_assets)

@@ -1,7 +1,12 @@
 # Raw data: the synthetic demo sample (when source is "demo") and vendor ingestion.
-from analysis.ingest import find_files, load_vendor_mapping
+# Adding a year: drop its file(s) into data_raw/<source>/ and rerun. The ingest rule's input is the
+# list of files matching the vendor mapping's patterns, so a new file changes that list and Snakemake
+# reruns ingest and what depends on it (servitization, panel, estimates, tables), but not the text
+# stage (count_report_shard, digitalization), which depends only on the report folder.
+from analysis.ingest import TABLES as CANONICAL_TABLES, find_files, load_vendor_mapping
 
-DEMO_FILES = ["TRD_Co.xlsx", "FS_Combas.csv", "FN_Fn045.txt"]
+DEMO_FILES = ["TRD_Co.xlsx", "FS_Combas.csv", "FN_Fn045.txt", "STK_IndustryClass.csv",
+              "TRD_Year.csv", "HLD_CR.xlsx"]
 
 
 def demo_statement_files():
@@ -32,19 +37,19 @@ def raw_vendor_files(wildcards):
     if config["source"] == "demo":
         return [f"{RAW}/{f}" for f in DEMO_FILES + demo_statement_files()]
     mapping = load_vendor_mapping(VENDOR_MAPPING)
-    return sorted({str(p) for t in mapping.tables.values() for p in find_files(RAW, t)})
+    return sorted({p.as_posix() for t in mapping.tables.values() for p in find_files(RAW, t)})
 
 
 rule ingest:
-    """Vendor files -> canonical tables (one parquet per table), via the vendor column mapping."""
+    """Vendor files -> canonical tables (one parquet per table, validated against the declared
+    schemas of analysis/validation.py), via the vendor column mapping; plus the list of files read.
+    Optional tables (industry_history, market_value, shareholders) are empty when absent."""
     input:
         files=raw_vendor_files,
         mapping=VENDOR_MAPPING,
     output:
-        company="data_clean/raw/company.parquet",
-        balance_sheet="data_clean/raw/balance_sheet.parquet",
-        income_statement="data_clean/raw/income_statement.parquet",
-        segments="data_clean/raw/segments.parquet",
+        **{t: f"data_clean/raw/{t}.parquet" for t in CANONICAL_TABLES},
+        files="data_clean/raw/files.csv",
     params:
         raw_dir=RAW,
     log:

@@ -1,15 +1,34 @@
-"""Rule ingest: vendor files -> canonical tables (parquet), via the vendor column mapping."""
-from analysis.ingest import load_vendor_mapping, read_table
+"""Rule ingest: vendor files -> validated canonical tables (parquet), via the vendor column mapping.
+
+Also writes the list of raw files read (table, path, bytes, sha256, encoding, rows read, codes
+zero-padded) for the provenance manifest.
+"""
+import pandas as pd
+
+from analysis.ingest import TABLES, load_vendor_mapping, read_table
+from analysis.validation import validate_table
 from analysis.workflow import run_rule
 
 
 def main(smk, log):
     mapping = load_vendor_mapping(smk.input.mapping)
-    for name in ("company", "balance_sheet", "income_statement", "segments"):
-        frame = read_table(smk.params.raw_dir, mapping, name)
-        files = sorted(set(frame["_source_file"]))
-        log(f"{name}: {len(frame)} rows from {len(files)} file(s): {', '.join(files)}")
+    files_log = []
+    for name in TABLES:
+        n_before = len(files_log)
+        frame = read_table(smk.params.raw_dir, mapping, name, files_log)
+        validate_table(frame, name, mapping.tables.get(name))
+        read = files_log[n_before:]
+        if not read:
+            log(f"{name}: no file (optional table; variables built from it stay missing)")
+        else:
+            padded = sum(r["codes_padded"] for r in read)
+            log(f"{name}: {len(frame)} rows from {len(read)} file(s): "
+                + ", ".join(f"{r['path']} ({r['encoding']}, {r['rows_read']} rows)" for r in read)
+                + (f"; {padded} stock code(s) zero-padded to 6 digits" if padded else ""))
         frame.to_parquet(smk.output[name], index=False)
+    files = pd.DataFrame(files_log, columns=["table", "path", "bytes", "sha256", "encoding",
+                                             "rows_read", "codes_padded"])
+    files.to_csv(smk.output.files, index=False)
 
 
 run_rule(main, snakemake)  # noqa: F821

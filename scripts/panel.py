@@ -4,10 +4,12 @@ import pandas as pd
 from analysis.panel import build_panel
 from analysis.workflow import run_rule
 
+TABLES = ("company", "balance_sheet", "income_statement", "industry_history", "market_value",
+          "shareholders")
+
 
 def main(smk, log):
-    tables = {name: pd.read_parquet(smk.input[name])
-              for name in ("company", "balance_sheet", "income_statement")}
+    tables = {name: pd.read_parquet(smk.input[name]) for name in TABLES}
     serv = pd.read_parquet(smk.input.servitization)
     serv = serv.loc[~serv["flag_no_usable_breakdown"], ["firm", "year", "serv_share", "serv_breadth",
                                                         "serv_dummy"]].rename(columns={"serv_share": "serv"})
@@ -18,6 +20,9 @@ def main(smk, log):
     for row in result.ledger.itertuples():
         log(f"step {row.step:2d} {row.rule:<60s} -{row.rows_dropped:>6d} -> {row.rows_remaining:>6d} "
             f"firm-years, {row.firms_remaining} firms")
+    for var in ("tobin_q", "top1", "age", "soe"):
+        if var in result.panel:
+            log(f"{var}: available for {int(result.panel[var].notna().sum())} of {len(result.panel)} firm-years")
     result.panel.to_parquet(smk.output.panel, index=False)
     result.ledger.to_csv(smk.output.ledger, index=False)
     dropped = result.dropped

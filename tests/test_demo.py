@@ -83,3 +83,21 @@ def test_building_block_check_catches_a_bad_filler(monkeypatch):
     monkeypatch.setattr(rep, "TEMPLATES", TEMPLATES + ("移动{}服务。",))
     with pytest.raises(AssertionError, match="creates"):
         rep.check_building_blocks(["互联网医疗", "移动互联"])
+
+
+def test_extra_tables_industry_history_market_value_shareholders(demo):
+    out, _ = demo
+    mapping = load_vendor_mapping(CSMAR)
+    hist = read_table(out, mapping, "industry_history")
+    company = read_table(out, mapping, "company")
+    switched = hist["firm"].value_counts()
+    assert (switched == 2).any() and set(hist["firm"]) == set(company["firm"])
+    latest = hist.sort_values("start").groupby("firm")["industry"].last()
+    assert (company.set_index("firm")["industry"] == latest.reindex(company["firm"]).to_numpy()).all()
+    fy = pd.read_csv(out / "truth_firm_years.csv", dtype={"firm": str})
+    assert fy["industry"].ne(fy["firm"].map(company.set_index("firm")["industry"])).any()  # per-year codes
+    mv = read_table(out, mapping, "market_value")
+    assert (mv["market_value"] > 0).all() and mv["year"].notna().all()
+    sh = read_table(out, mapping, "shareholders")
+    assert sh["top1"].between(0, 1).all() and sh["year"].isna().any()  # half-year rows have no fiscal year
+    assert fy["top1"].between(0, 1).all() and fy["tobin_q"].isna().any() and (fy["tobin_q"] > 0).any()

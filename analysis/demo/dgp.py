@@ -56,6 +56,9 @@ class DemoParams:
     share_missing_segments: float = 0.02
     share_missing_value: float = 0.01  # "--" in total liabilities
     share_duplicate_rows: float = 0.01
+    # extra tables (drawn from a separate random stream, so they leave the true model untouched)
+    share_industry_switch: float = 0.06  # firms whose CSRC code changes once during the sample
+    share_missing_market_value: float = 0.02
     model: TrueModel = field(default_factory=TrueModel)
 
 

@@ -34,6 +34,12 @@ HEADERS = {
     "segments": [("Stkcd", "证券代码", "没有单位"), ("EndDate", "截止日期", "没有单位"),
                  ("Classification", "分类类型", "没有单位"), ("MainBusiness", "项目名称", "没有单位"),
                  ("MainBusinessIncome", "主营业务收入", "元"), ("MainBusinessCost", "主营业务成本", "元")],
+    "industry_history": [("Symbol", "证券代码", "没有单位"), ("ImplementDate", "实施日期", "没有单位"),
+                         ("IndustryCode", "行业代码", "没有单位")],
+    "market_value": [("Stkcd", "证券代码", "没有单位"), ("Trdynt", "交易年份", "没有单位"),
+                     ("Ysmvttl", "年个股总市值", "千元")],
+    "shareholders": [("Stkcd", "证券代码", "没有单位"), ("Reptdt", "统计截止日期", "没有单位"),
+                     ("Shrcr1", "第一大股东持股比例", "%")],
 }
 
 _NAME_A = "华中东南西北恒瑞宏远金宇四方天工瑞达鼎盛新科海通凯利永安"
@@ -225,6 +231,15 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
         "Nnindcd": firms["industry"], "EquityNature": np.where(firms["soe"] == 1, "国企", "民营"),
     })
 
+    # ---- extra tables: industry history, market value, largest shareholder. They use their own
+    # random stream (drawn after everything above), so the statements, measures and true model
+    # are the same as without them.
+    extra = np.random.default_rng([seed, 3])
+    history, current, industry_fy = _industry_history(extra, firms, fy, params)
+    company["Nnindcd"] = company["Stkcd"].map(current)  # the company file carries today's code
+    fy["industry"] = industry_fy  # the code valid in each year (what the sample filter must use)
+    mv_rows, sh_rows, fy["tobin_q"], fy["top1"] = _market_and_owners(extra, firms, fin, params)
+
     progress("demo: writing CSMAR-style files")
     write_xlsx(csmar_dir / "TRD_Co.xlsx", _csmar_rows("company", company))
     _write_text(csmar_dir / "FS_Combas.csv", _csmar_rows("balance_sheet", bs), "gbk")
@@ -236,9 +251,13 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
                _csmar_rows("income_statement", inc[years > split]))
     seg = pd.DataFrame(seg_rows, columns=[c[0] for c in HEADERS["segments"]])
     _write_text(csmar_dir / "FN_Fn045.txt", _csmar_rows("segments", seg), "utf-16", sep="\t")
+    _write_text(csmar_dir / "STK_IndustryClass.csv", _csmar_rows("industry_history", history), "utf-8")
+    _write_text(csmar_dir / "TRD_Year.csv", _csmar_rows("market_value", mv_rows), "gbk")
+    write_xlsx(csmar_dir / "HLD_CR.xlsx", _csmar_rows("shareholders", sh_rows))
 
     truth_fy = fy[["firm", "year", "industry", "soe", "is_st", "has_segments", "has_report",
-                   "liabilities_missing", "serv", "dig", "dig_count", "dig_count_mdna", "roa"]]
+                   "liabilities_missing", "serv", "dig", "dig_count", "dig_count_mdna", "roa",
+                   "tobin_q", "top1"]]
     truth_fy.to_csv(out_dir / "truth_firm_years.csv", index=False, float_format="%.17g")
     truth = {
         "description": "True model of the demo sample: ROA = firm effect + year effect + b1*serv + "
@@ -255,3 +274,54 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
                                         encoding="utf-8")
     progress(f"demo: wrote {out_dir}")
     return truth
+
+
+def _industry_history(rng: np.random.Generator, firms: pd.DataFrame, fy: pd.DataFrame,
+                      params: DemoParams) -> tuple[pd.DataFrame, dict[str, str], np.ndarray]:
+    """Industry spells: every firm's code from its listing on; some firms switch once (from July 1
+    of a switch year, so the new code is the one valid at that year's end). Returns the history
+    rows (CSMAR layout), each firm's current code and the code valid in each firm-year of ``fy``."""
+    n = len(firms)
+    switch = rng.random(n) < params.share_industry_switch
+    switch_year = rng.integers(params.first_year + 1, params.last_year + 1, n)
+    to_manuf = rng.random(n) < 0.5
+    new_code = np.where(to_manuf, [f"C{c}" for c in rng.integers(13, 44, n)],
+                        rng.choice(np.array(dgp.NON_MANUFACTURING), n))
+    rows, current, switch_at = [], {}, {}
+    for f, old, listed, sw, sy, new in zip(firms["firm"], firms["industry"], firms["listed_year"],
+                                          switch, switch_year, new_code):
+        sy = max(int(sy), int(listed) + 1)  # a switch after the listing
+        rows.append({"Symbol": f, "ImplementDate": f"{int(listed)}-01-01", "IndustryCode": old})
+        current[f] = old
+        if sw and new != old:
+            rows.append({"Symbol": f, "ImplementDate": f"{int(sy)}-07-01", "IndustryCode": new})
+            current[f] = new
+            switch_at[f] = (int(sy), new)
+    by_firm = dict(zip(firms["firm"], firms["industry"]))
+    industry_fy = np.array([switch_at[f][1] if f in switch_at and y >= switch_at[f][0] else by_firm[f]
+                            for f, y in zip(fy["firm"], fy["year"])], dtype=object)
+    return pd.DataFrame(rows), current, industry_fy
+
+
+def _market_and_owners(rng: np.random.Generator, firms: pd.DataFrame, fin: pd.DataFrame,
+                       params: DemoParams) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """Year-end market value of equity (TRD_Year, thousand yuan) and the largest shareholder's
+    stake (HLD_CR, percent; half-year rows too). Returns both tables and the true Tobin's Q and
+    Top1 of each firm-year of ``fin`` (NaN where the market value is withheld)."""
+    n = len(fin)
+    mv_thousand = np.round(fin["total_assets"].to_numpy() * np.exp(rng.normal(0.1, 0.5, n)) / 1000.0, 2)
+    withheld = rng.random(n) < params.share_missing_market_value
+    mv_rows = pd.DataFrame({"Stkcd": fin["firm"].to_numpy(), "Trdynt": fin["year"].astype(str).to_numpy(),
+                            "Ysmvttl": [_fmt(v) for v in mv_thousand]})[~withheld]
+    tq = np.where(withheld, np.nan, (mv_thousand * 1000.0 + fin["total_liabilities"].to_numpy())
+                  / fin["total_assets"].to_numpy())
+    base = dict(zip(firms["firm"], rng.uniform(12.0, 65.0, len(firms))))
+    pct = np.round(np.clip([base[f] for f in fin["firm"]] + rng.normal(0, 2.0, n), 1.0, 99.0), 2)
+    half = np.round(np.clip(pct + rng.normal(0, 1.0, n), 1.0, 99.0), 2)
+    sh = pd.concat([
+        pd.DataFrame({"Stkcd": fin["firm"].to_numpy(), "Reptdt": [f"{y}-06-30" for y in fin["year"]],
+                      "Shrcr1": [_fmt(v) for v in half]}),
+        pd.DataFrame({"Stkcd": fin["firm"].to_numpy(), "Reptdt": [f"{y}-12-31" for y in fin["year"]],
+                      "Shrcr1": [_fmt(v) for v in pct]}),
+    ]).sort_values(["Stkcd", "Reptdt"], kind="stable")
+    return mv_rows, sh, tq, pct / 100.0

@@ -1,0 +1,177 @@
+"""Declared schemas of the canonical tables (pandera) and the one-row-per-firm-year rule.
+
+The ingest rule validates every canonical table before writing it. A violation stops the run with
+a :class:`~analysis.ingest.RawDataError` naming the raw file, the vendor column, the row (line in the
+file) and the value, plus how many other cells fail the same way; no traceback.
+
+What is checked (see ``SCHEMAS``):
+
+* types: the 6-digit zero-padded firm code (a string), dates, floats for amounts;
+* plausible ranges: total assets > 0, liabilities >= 0, market value > 0, the largest shareholder's
+  stake within [0, 1], CSRC industry codes of the form letter + up to two digits, years 1900-2100;
+* one row per key after the documented de-duplication rule (:data:`DEDUP_RULE`): rows that are
+  exact copies of each other (all canonical columns equal) are duplicates and are later dropped with
+  a ledger line; rows sharing a key with *different* values are a conflict that stops the run,
+  naming every file and row involved and the columns that differ. The key is the firm for
+  ``company``, (firm, fiscal year) over annual (Dec 31) consolidated rows for the statements,
+  (firm, fiscal year) for the market-value and shareholder tables, and (firm, start) for the
+  industry history. Segment rows are not unique by design (a firm reports several segments).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from analysis.ingest import CANONICAL, RawDataError, TableMapping
+
+DEDUP_RULE = ("exact duplicate rows (all canonical columns equal) are kept once; rows sharing a key "
+              "with different values stop the run")
+
+_FIRM = pa.Column("str", pa.Check.str_matches(r"^\d{6}$", error="a 6-digit zero-padded stock code"),
+                  nullable=False)
+_INDUSTRY = pa.Check.str_matches(r"^[A-Za-z]\d{0,2}$",
+                                 error="a CSRC 2012 industry code (letter + up to two digits, e.g. C39)")
+_DATE = "datetime64[us]"
+
+
+def _num(*checks: pa.Check, nullable: bool = True) -> pa.Column:
+    return pa.Column("float64", list(checks), nullable=nullable)
+
+
+def _date(nullable: bool = True) -> pa.Column:
+    return pa.Column(_DATE, pa.Check.between(pd.Timestamp("1800-01-01"), pd.Timestamp("2100-12-31"),
+                                             error="a date between 1800 and 2100"),
+                     nullable=nullable)
+
+
+def _text(*checks: pa.Check, nullable: bool = True) -> pa.Column:
+    return pa.Column("str", list(checks), nullable=nullable)
+
+
+_SOURCE = {"_source_file": pa.Column("str", nullable=False),
+           "_source_row": pa.Column("int64", pa.Check.ge(1), nullable=False)}
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "company": pa.DataFrameSchema({
+        "firm": _FIRM, "name": _text(), "founded": _date(), "listed": _date(),
+        "industry": _text(_INDUSTRY), "ownership": _text(), **_SOURCE}, strict=True),
+    "balance_sheet": pa.DataFrameSchema({
+        "firm": _FIRM, "short_name": _text(), "period_end": _date(nullable=False),
+        "statement_type": _text(nullable=False),
+        "total_assets": _num(pa.Check.gt(0, error="total assets > 0")),
+        "total_liabilities": _num(pa.Check.ge(0, error="total liabilities >= 0")),
+        "total_equity": _num(), **_SOURCE}, strict=True),
+    "income_statement": pa.DataFrameSchema({
+        "firm": _FIRM, "short_name": _text(), "period_end": _date(nullable=False),
+        "statement_type": _text(nullable=False), "total_revenue": _num(),
+        "operating_revenue": _num(), "net_profit": _num(), **_SOURCE}, strict=True),
+    "segments": pa.DataFrameSchema({
+        "firm": _FIRM, "period_end": _date(nullable=False), "breakdown": _text(), "segment": _text(),
+        "revenue": _num(), "cost": _num(), **_SOURCE}, strict=True),
+    "industry_history": pa.DataFrameSchema({
+        "firm": _FIRM, "start": _date(nullable=False), "industry": _text(_INDUSTRY, nullable=False),
+        **_SOURCE}, strict=True),
+    "market_value": pa.DataFrameSchema({
+        "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
+        "market_value": _num(pa.Check.gt(0, error="market value of equity > 0")), **_SOURCE}, strict=True),
+    "shareholders": pa.DataFrameSchema({
+        "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
+        "top1": _num(pa.Check.between(0, 1, error="a share within [0, 1] (is the stake in percent? "
+                                                  "set scale: {top1: 0.01} in the vendor mapping)")),
+        **_SOURCE}, strict=True),
+}
+assert set(SCHEMAS) == set(CANONICAL)
+
+
+def _annual_consolidated(frame: pd.DataFrame) -> pd.Series:
+    pe = frame["period_end"]
+    return (pe.dt.month == 12) & (pe.dt.day == 31) & (frame["statement_type"] == "A")
+
+
+#: key of "one row per ..." and the rows it applies to, per table (segments: none)
+DEDUP_KEYS: dict[str, tuple[list[str], Any]] = {
+    "company": (["firm"], None),
+    "balance_sheet": (["firm", "year"], _annual_consolidated),
+    "income_statement": (["firm", "year"], _annual_consolidated),
+    "industry_history": (["firm", "start"], None),
+    "market_value": (["firm", "year"], lambda f: f["year"].notna()),
+    "shareholders": (["firm", "year"], lambda f: f["year"].notna()),
+}
+
+
+def _where(frame: pd.DataFrame, index: Any) -> tuple[str, int | None]:
+    if index is None or pd.isna(index) or index not in frame.index:
+        return (str(frame["_source_file"].iat[0]) if len(frame) else "<empty table>"), None
+    return str(frame.at[index, "_source_file"]), int(frame.at[index, "_source_row"])
+
+
+def validate_table(frame: pd.DataFrame, name: str, table: TableMapping | None = None) -> pd.DataFrame:
+    """Check ``frame`` against the declared schema of canonical table ``name``; returns it.
+
+    Raises :class:`RawDataError` for the first failing cell (file, vendor column, row, value) and
+    says how many cells fail in all.
+    """
+    try:
+        SCHEMAS[name].validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+        # value failures (with a row) first: they point at a raw line
+        cases = cases.assign(_has_row=cases["index"].notna()).sort_values(
+            ["_has_row", "index"], ascending=[False, True], kind="stable", na_position="last")
+        first = cases.iloc[0]
+        file, row = _where(frame, first["index"])
+        column = first["column"] if isinstance(first["column"], str) else None
+        vendor = table.vendor_column(column) if (table is not None and column) else column
+        label = vendor if vendor == column or column is None else f"{vendor} ({column})"
+        others = f"; {len(cases) - 1} more failing cell(s) in table {name!r}" if len(cases) > 1 else ""
+        value = first["failure_case"] if row is not None else None
+        if hasattr(value, "item"):  # numpy scalar -> plain Python value in the message
+            value = value.item()
+        elif isinstance(value, pd.Timestamp):
+            value = str(value.date())
+        case = "" if row is not None else f" ({first['failure_case']})"
+        raise RawDataError(file, f"table {name!r} fails the check {first['check']}{case}{others}",
+                           column=label, row=row, value=value) from None
+    check_one_row_per_key(frame, name)
+    return frame
+
+
+def conflicts(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Rows sharing ``key`` with another row that is not an exact copy (after dropping copies)."""
+    cols = [c for c in frame.columns if not c.startswith("_")]
+    unique = frame[~frame.duplicated(subset=cols, keep="first")]
+    return unique[unique.duplicated(key, keep=False)].sort_values(key + ["_source_file", "_source_row"])
+
+
+def check_one_row_per_key(frame: pd.DataFrame, name: str) -> None:
+    """Apply :data:`DEDUP_RULE`: raise when rows share the table's key with different values."""
+    if name not in DEDUP_KEYS or frame.empty:
+        return
+    key, subset = DEDUP_KEYS[name]
+    f = frame
+    if "_source_file" not in f.columns:  # frames built in memory (tests, notebooks)
+        f = f.assign(_source_file="<in memory>", _source_row=np.arange(1, len(f) + 1))
+    if "year" in key and "year" not in f.columns:
+        f = f.assign(year=f["period_end"].dt.year)
+    if subset is not None:
+        f = f[subset(f)]
+    bad = conflicts(f, key)
+    if bad.empty:
+        return
+    first_key = tuple(bad.iloc[0][key])
+    group = bad[(bad[key] == pd.Series(first_key, index=key)).all(axis=1)]
+    cols = [c for c in frame.columns if not c.startswith("_") and c not in key]
+    differ = [c for c in cols if group[c].astype("str").nunique(dropna=False) > 1]
+    values = "; ".join(f"{c}: " + " vs ".join(map(str, group[c].tolist())) for c in differ[:3])
+    where = "; ".join(f"{f} row {r}" for f, r in zip(group["_source_file"], group["_source_row"]))
+    label = ", ".join(f"{k} {v}" for k, v in zip(key, first_key))
+    n_keys = len(bad.drop_duplicates(key))
+    raise RawDataError(group["_source_file"].iat[0],
+                       f"{len(group)} {name} rows share {label} with different values ({values}) at "
+                       f"{where}; {n_keys} such key(s) in all. Rule: {DEDUP_RULE}; fix or remove them",
+                       row=int(group["_source_row"].iat[0]))
