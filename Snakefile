@@ -44,5 +44,6 @@ rule all:
         expand("paper/figures/{figure}.{ext}", figure=FIGURES, ext=FIG_FORMATS),
         "paper/generated/macros.tex",
         "paper/generated/paper.md",
+        "data_clean/manifest.json",
         ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
     default_target: True

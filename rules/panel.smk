@@ -2,10 +2,7 @@
 
 
 rule panel:
-    """Apply the sample rules, merge measures and controls, winsorize; write the ledger.
-
-    The manifest is listed as an ancient() input only so that the default target builds it (it is
-    never a reason to rerun the panel: a config change elsewhere reruns the manifest alone)."""
+    """Apply the sample rules, merge measures and controls, winsorize; write the ledger."""
     input:
         company="data_clean/raw/company.parquet",
         balance_sheet="data_clean/raw/balance_sheet.parquet",
@@ -13,7 +10,6 @@ rule panel:
         industry_history="data_clean/raw/industry_history.parquet",
         market_value="data_clean/raw/market_value.parquet",
         shareholders="data_clean/raw/shareholders.parquet",
-        manifest=ancient("data_clean/manifest.json"),
         servitization="data_clean/servitization.parquet",
         digitalization="data_clean/digitalization.parquet",
     output:
