@@ -27,8 +27,15 @@ clusters and infeasible for thousands. This module computes the *same* statistic
   bisection; same weights for every ``b0``).
 
 The small-sample factor ``(N-1)/(N-K) * G/(G-1)`` multiplies the original and every bootstrap
-variance alike, so p-values and intervals do not depend on it; the reported ``se`` and ``t`` use
-pyfixest's CRV1 convention (K = slopes + non-nested fixed-effect levels, nested ones counted once).
+variance alike, so p-values and intervals do not depend on it. The reported ``se`` and ``t`` take
+K = rank of the dummy-variable design (+1 for the absorbed effect), which is pyfixest's CRV1 K
+(slopes + non-nested fixed-effect levels + 1 per nested effect) whenever no fixed-effect level is
+collinear with the others; with firm and industry-by-year effects pyfixest also counts the
+redundant levels (one per industry), so its SE is larger by a factor of order 1 + n_industries/(2N).
+
+pyfixest's own ``wildboottest`` inverts the dummy design's X'X without a rank check, so with firm
+and industry-by-year effects (collinear dummies) its result is wrong; this module drops collinear
+dummy columns (pivoted QR) and is checked against a brute-force bootstrap in that case.
 """
 
 from __future__ import annotations
