@@ -11,6 +11,19 @@ the coefficients (config ``models.drop_singletons: false`` to match ``xtreg``).
 Standard errors: clustered by firm with the CRV1 small-sample correction by default (Stata
 ``xtreg, fe vce(cluster firm)``; see the methods reference, section 4); t-based inference then uses
 G - 1 degrees of freedom, which pyfixest reports as ``_df_t``.
+
+Options (config ``models``):
+
+- ``fixed_effects`` may name ``industry_year``, an industry-by-year effect built here from the
+  panel's ``industry`` and ``year`` columns (see :data:`DERIVED_FIXED_EFFECTS`).
+- ``cluster: "firm+year"`` gives two-way clustered CRV1 standard errors (Cameron, Gelbach & Miller
+  2011, "Robust inference with multiway clustering", JBES 29(2)): V = V_firm + V_year - V_firm-year,
+  scaled by pyfixest's default ``ssc(G_df="min")``, i.e. (N-1)/(N-K) * G/(G-1) with G the smaller
+  number of clusters; t-based inference uses df = min(G) - 1 (with 14 years: 13 df, so the U-test
+  and intervals become much more conservative).
+- ``bootstrap``: wild cluster bootstrap p-values and intervals for chosen coefficients, see
+  :mod:`analysis.inference.bootstrap` (one-way clustering only).
+- ``crosscheck``: refit with linearmodels PanelOLS, see :mod:`analysis.inference.crosscheck`.
 """
 
 from __future__ import annotations
@@ -62,6 +75,21 @@ class ModelSpec:
         return d
 
 
+#: Fixed effects that are built from panel columns when a spec names them: name -> source columns.
+DERIVED_FIXED_EFFECTS: dict[str, tuple[str, ...]] = {"industry_year": ("industry", "year")}
+
+
+def cluster_variables(cluster: str | None) -> list[str]:
+    """Column names of a cluster specification: ``"firm"`` -> ["firm"], ``"firm+year"`` ->
+    ["firm", "year"], None -> []."""
+    if not cluster:
+        return []
+    parts = [c.strip() for c in cluster.split("+")]
+    if len(parts) > 2 or not all(parts):
+        raise ValueError(f"models.cluster: expected one variable or two joined by '+', got {cluster!r}")
+    return parts
+
+
 #: Convergence tolerance of the iterative fixed-effect demeaning (pyfixest's default is 1e-6);
 #: at 1e-10 the coefficients agree with a dummy-variable regression to about 1e-12.
 FIXEF_TOL = 1e-10
@@ -70,6 +98,13 @@ FIXEF_TOL = 1e-10
 def add_model_terms(panel: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     """The panel with the squared and interaction columns the spec needs."""
     out = panel.copy()
+    for fe in spec.fixed_effects:
+        if fe in DERIVED_FIXED_EFFECTS and fe not in out.columns:
+            first, *rest = DERIVED_FIXED_EFFECTS[fe]
+            label = out[first].astype(str)
+            for col in rest:  # vectorised (a row-wise join costs ~2 s on 40,000 rows)
+                label = label + "_" + out[col].astype(str)
+            out[fe] = label
     out[spec.x_sq] = out[spec.x] ** 2
     if spec.moderator:
         z = out[spec.moderator]
@@ -80,11 +115,12 @@ def add_model_terms(panel: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
 
 def check_columns(panel: pd.DataFrame, spec: ModelSpec) -> None:
     """Fail with a clear message before pyfixest sees a missing column (it would abort the process)."""
-    needed = [spec.outcome, spec.x, *(spec.controls), *spec.fixed_effects]
+    needed = [spec.outcome, spec.x, *(spec.controls)]
+    for fe in spec.fixed_effects:
+        needed += list(DERIVED_FIXED_EFFECTS[fe]) if fe in DERIVED_FIXED_EFFECTS and fe not in panel.columns else [fe]
     if spec.moderator:
         needed.append(spec.moderator)
-    if spec.cluster:
-        needed.append(spec.cluster)
+    needed += cluster_variables(spec.cluster)
     missing = [c for c in dict.fromkeys(needed) if c not in panel.columns]
     if missing:
         raise KeyError(f"model {spec.name!r}: column(s) {missing} not in the panel "
@@ -98,7 +134,7 @@ def fit_model(panel: pd.DataFrame, spec: ModelSpec):
 
     check_columns(panel, spec)
     data = add_model_terms(panel, spec)
-    vcov: Any = {"CRV1": spec.cluster} if spec.cluster else "hetero"
+    vcov: Any = {"CRV1": "+".join(cluster_variables(spec.cluster))} if spec.cluster else "hetero"
     return pf.feols(spec.formula, data=data, vcov=vcov,
                     fixef_rm="singleton" if spec.drop_singletons else "none", demeaner=MapDemeaner(fixef_tol=FIXEF_TOL))
 
@@ -160,6 +196,10 @@ def tidy_result(fit, spec: ModelSpec, panel: pd.DataFrame,
         mod_values = {f"p{int(round(q * 100))}": float(z.quantile(q)) for q in moderator_quantiles}
         mod_range = (float(z.min()), float(z.max()))
     g = getattr(fit, "_G", None)
+    extras: dict[str, Any] = {}
+    clusters = cluster_variables(spec.cluster)
+    if len(clusters) > 1:  # two-way: report each dimension (n_clusters is the smaller, df = min(G) - 1)
+        extras["n_clusters_by"] = {c: int(sample[c].nunique()) for c in clusters}
     return ModelResult(
         spec=spec.to_dict(), names=names,
         coef=[float(v) for v in fit.coef().loc[names]],
@@ -168,7 +208,7 @@ def tidy_result(fit, spec: ModelSpec, panel: pd.DataFrame,
         n_obs=int(fit._N), n_clusters=int(min(g)) if spec.cluster and g else None,
         df_t=float(fit._df_t), r2_within=float(fit._r2_within) if fit._r2_within is not None else None,
         x_range=(float(x.min()), float(x.max())), moderator_values=mod_values,
-        moderator_range=mod_range,
+        moderator_range=mod_range, extras=extras,
     )
 
 
@@ -186,4 +226,36 @@ def specs_from_config(models_cfg: dict[str, Any]) -> list[ModelSpec]:
             z = models_cfg["moderator"]
             specs.append(ModelSpec(name=f"moderation_{outcome}", outcome=outcome, moderator=z,
                                    label=f"Moderation by {z}: {outcome}", **common))
+    clusters = cluster_variables(common["cluster"])  # raises on a malformed models.cluster
+    boot = models_cfg.get("bootstrap") or {}
+    if boot.get("enabled"):
+        if len(clusters) != 1:
+            raise ValueError(f"models.bootstrap.enabled needs one-way clustering; models.cluster is "
+                             f"{common['cluster']!r}")
+        known = {r for s in specs for r in s.regressors}
+        unknown = [p for p in boot.get("params", []) if p not in known]
+        if unknown:
+            raise ValueError(f"models.bootstrap.params: {unknown} are not coefficients of any model "
+                             f"(coefficients: {sorted(known)})")
     return specs
+
+
+def bootstrap_results(fit, spec: ModelSpec, panel: pd.DataFrame, params: list[str], *, reps: int,
+                      seed: int, alpha: float = 0.05, ci: bool = True) -> dict[str, dict[str, Any]]:
+    """Wild cluster restricted bootstrap (Rademacher, ``reps`` draws, ``seed``) of H0: b = 0 for
+    each of ``params`` that the model has, on the fit's estimation sample; JSON-ready dicts keyed
+    by coefficient name (p-value, test-inversion interval at level 1 - alpha). See
+    :mod:`analysis.inference.bootstrap`; its p-values equal pyfixest's ``Feols.wildboottest``."""
+    from analysis.inference.bootstrap import wild_bootstrap_from_data
+
+    clusters = cluster_variables(spec.cluster)
+    if len(clusters) != 1:
+        raise ValueError(f"model {spec.name!r}: models.bootstrap needs one-way clustering "
+                         f"(models.cluster is {spec.cluster!r})")
+    wanted = [p for p in params if p in spec.regressors]
+    if not wanted:
+        return {}
+    sample = add_model_terms(estimation_sample(panel, fit), spec)
+    res = wild_bootstrap_from_data(sample, spec.outcome, spec.regressors, list(spec.fixed_effects),
+                                   clusters[0], wanted, reps=reps, seed=seed, alpha=alpha, ci=ci)
+    return {p: r.to_dict() for p, r in res.items()}

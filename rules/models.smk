@@ -10,6 +10,7 @@ rule estimate:
         result="paper/results/{model}.json",
     params:
         models=config["models"],
+        seed=config["seed"],  # wild bootstrap draws
     wildcard_constraints:
         model="|".join(MODELS),
     log:

@@ -4,8 +4,13 @@
   intervals for the extreme point, pyfixest convenience wrapper.
 - :mod:`analysis.inference.moderation`: Haans, Pieters & He (2016) moderated turning points.
 - :mod:`analysis.inference.two_lines`: Simonsohn (2018) two-lines test.
+- :mod:`analysis.inference.bootstrap`: wild cluster restricted bootstrap (p-values equal to
+  pyfixest's ``wildboottest``; test-inversion intervals as Roodman et al. 2019).
+- :mod:`analysis.inference.crosscheck`: refit with linearmodels PanelOLS under the matching
+  small-sample convention (imported on demand: it depends on :mod:`analysis.estimation`).
 """
 
+from analysis.inference.bootstrap import WildBootstrap, WildBootstrapResult, wild_bootstrap_from_data
 from analysis.inference.moderation import (
     ModerationNames,
     curvature_at,
@@ -36,6 +41,9 @@ from analysis.inference.utest import (
 )
 
 __all__ = [
+    "WildBootstrap",
+    "WildBootstrapResult",
+    "wild_bootstrap_from_data",
     "ModerationNames",
     "TwoLinesResult",
     "curvature_at",
