@@ -35,10 +35,12 @@ include: "rules/measures.smk"
 include: "rules/panel.smk"
 include: "rules/models.smk"
 include: "rules/paper.smk"
+include: "rules/robustness.smk"
 
 
 rule all:
     input:
         expand("paper/tables/{table}.{ext}", table=TABLES, ext=["md", "tex"]),
         expand("paper/figures/curve_{outcome}.{ext}", outcome=OUTCOMES, ext=FIG_FORMATS),
+        ROBUSTNESS_OUTPUTS,
     default_target: True
