@@ -85,6 +85,10 @@ class Spec:
     method: str = "ols"
     name: str = ""
 
+    def __post_init__(self) -> None:
+        if isinstance(self.lag, (int, np.integer)) and not isinstance(self.lag, bool):
+            object.__setattr__(self, "lag", int(self.lag))  # numpy ints from frames hash the same
+
     def choices(self) -> dict[str, Any]:
         return {d: getattr(self, d) for d in DIMENSIONS}
 
@@ -324,11 +328,12 @@ def prepare_panel(panel: pd.DataFrame, spec: Spec, choices: Choices,
     zname = dig_col if transform == "none" else f"ln1p_{dig_col}"
     z = zname if spec.lag == 0 else f"{zname}_l{spec.lag}"
     ctrl = [c if spec.lag == 0 else f"{c}_l{spec.lag}" for c in controls]
-    name = spec.name or spec.spec_id
+    # model names: the spec's label, else its id (the quadratic model's id ignores the Dig choice)
+    base_id = spec.name or hashlib.sha256(spec.baseline_key().encode("utf-8")).hexdigest()[:12]
     common = dict(outcome=spec.outcome, x=x, controls=tuple(ctrl), fixed_effects=tuple(fes),
                   cluster=choices.cluster, drop_singletons=choices.drop_singletons)
-    base_ms = ModelSpec(name=f"{name}_baseline", **common)
-    mod_ms = ModelSpec(name=f"{name}_moderated", moderator=z, **common)
+    base_ms = ModelSpec(name=f"{base_id}_baseline", **common)
+    mod_ms = ModelSpec(name=f"{spec.name or spec.spec_id}_moderated", moderator=z, **common)
     if missing:
         return Prepared(panel.iloc[0:0], base_ms, mod_ms, missing)
 
