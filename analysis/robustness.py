@@ -502,12 +502,14 @@ def _moderation_names(ms: ModelSpec) -> dict[str, str]:
 
 def estimate_spec(panel: pd.DataFrame, spec: Spec, choices: Choices, bounds: pd.DataFrame | None = None,
                   quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
-                  baseline_cache: dict[str, Any] | None = None) -> dict[str, Any]:
+                  baseline_cache: dict[str, Any] | None = None, full: bool = True) -> dict[str, Any]:
     """Fit a spec: ``{"spec", "status", "baseline", "moderated"}`` (results as dicts, JSON-ready).
 
     ``status`` is ``"ok"``, ``"skipped"`` (a needed column is not in the panel; ``reason`` names it)
     or ``"failed"`` (the estimator raised; ``reason`` has the message). ``baseline_cache`` (a dict)
-    reuses the quadratic fit across specs that differ only in the Dig choice.
+    reuses the quadratic fit across specs that differ only in the Dig choice. ``full=False`` (the
+    specification curve) skips the moderated model's U-test and moderation table (turning points and
+    slopes at Dig quantiles), keeping its coefficients and the flattening test.
     """
     from analysis.workflow import json_records
 
@@ -531,11 +533,12 @@ def estimate_spec(panel: pd.DataFrame, spec: Spec, choices: Choices, bounds: pd.
         mod = _fit(prep.frame.dropna(subset=[prep.moderated.moderator]).reset_index(drop=True),
                    prep.moderated, spec.method, quantiles)
         ms = prep.moderated
-        mod.extras["utest"] = _utest(mod, ms, alpha)
-        zl, zh = mod.moderator_range
-        table = moderation_table(mod.params(), mod.cov(), _moderation_names(ms), mod.moderator_values,
-                                 zl=zl, zh=zh, xl=mod.x_range[0], xh=mod.x_range[1], df=mod.df_t, alpha=alpha)
-        mod.extras["moderation"] = json_records(table)
+        if full:
+            mod.extras["utest"] = _utest(mod, ms, alpha)
+            zl, zh = mod.moderator_range
+            table = moderation_table(mod.params(), mod.cov(), _moderation_names(ms), mod.moderator_values,
+                                     zl=zl, zh=zh, xl=mod.x_range[0], xh=mod.x_range[1], df=mod.df_t, alpha=alpha)
+            mod.extras["moderation"] = json_records(table)
         mod.extras["flattening"] = flattening_test(mod.params(), mod.cov(), _moderation_names(ms), mod.df_t)
         out["moderated"] = mod.to_dict()
     except (ValueError, KeyError, RuntimeError, np.linalg.LinAlgError) as exc:

@@ -80,7 +80,7 @@ def run_specifications(panel: pd.DataFrame, specs: Sequence[Spec], choices: Choi
     cache: dict[str, Any] = {}
     rows = []
     for i, spec in enumerate(specs):
-        est = estimate_spec(panel, spec, choices, bounds, baseline_cache=cache)
+        est = estimate_spec(panel, spec, choices, bounds, baseline_cache=cache, full=False)
         rec = summary_record(est, choices.alpha)
         rec["spec_index"] = index[spec.spec_id] if index is not None else i
         rows.append(rec)

@@ -91,7 +91,7 @@ def run_size(n_firms: int, base: Path, cores: int, speccurve: bool) -> dict:
     out = {"n_firms": n_firms, "stages": {}}
     for name, targets in stages:
         cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-               "--configfile", str(work / "config" / "scale.yaml"), "--cores", str(cores), "--quiet", *targets]
+               "--configfile", str(work / "config" / "scale.yaml"), "--quiet", "--cores", str(cores), *targets]
         m = measured(cmd, env)
         out["stages"][name] = m
         print(f"  {n_firms} firms, {name}: {m['wall_s']:.1f} s wall, {m['cpu_s']:.1f} s CPU, "

@@ -31,7 +31,7 @@ TARGETS = ["paper/results/speccurve.csv", "paper/results/speccurve_summary.json"
 
 def snakemake(workdir: Path, cores: int, *targets: str) -> float:
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config" / "config.yaml"), "--cores", str(cores), "--quiet",
+           "--configfile", str(workdir / "config" / "config.yaml"), "--quiet", "--cores", str(cores),
            *targets]
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     t0 = time.perf_counter()

@@ -36,7 +36,7 @@ t_local=$(run local --cores "$CORES")
 echo "local run: ${t_local} s"
 t_slurm=$(run slurm --profile "$REPO/profiles/slurm-local")
 echo "SLURM run: ${t_slurm} s"
-n_jobs=$(grep -c "Submitted job" "$BASE/slurm/snakemake.out" || true)
+n_jobs=$(grep -c "submitted with SLURM jobid" "$BASE/slurm/snakemake.out" || true)
 
 set +e
 summary=$("$PYTHON" "$REPO/tools/checksums.py" "$BASE/local" "$BASE/slurm" --report "$BASE/files.md")
