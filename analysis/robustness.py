@@ -149,7 +149,7 @@ class Choices:
             cluster=models.get("cluster") or "firm",
             drop_singletons=bool(models.get("drop_singletons", True)),
             as_built_limits=built,
-            winsorized_variables=tuple(w.get("variables", ())) if built else (),
+            winsorized_variables=tuple(w.get("variables", ["roa", "roe", "size", "lev", "growth"])),
             alpha=float(models.get("alpha", 0.05)),
         )
 
@@ -227,9 +227,10 @@ def _winsor_choice(panel: pd.DataFrame, opt: Mapping[str, Any], choices: Choices
         return panel
     cols = [v for v in variables if v in choices.winsorized_variables and v in panel.columns]
     if opt.get("trim"):
-        if bounds is None:
-            raise RobustnessConfigError(f"robustness.choices.winsorize.{name}: trimming needs the "
-                                        "winsorizing bounds (data_clean/winsorize_bounds.csv)")
+        if bounds is None or choices.as_built_limits is None or bounds.empty:
+            raise RobustnessConfigError(f"config key 'robustness.choices.winsorize.{name}': trimming drops the "
+                                        "firm-years the panel's winsorizing clipped, so it needs 'winsorize.enabled: "
+                                        "true' and its bounds (data_clean/winsorize_bounds.csv)")
         keep = pd.Series(True, index=panel.index)
         for col in cols:
             b = bounds[bounds["variable"] == col]
@@ -520,6 +521,14 @@ def estimate_spec(panel: pd.DataFrame, spec: Spec, choices: Choices, bounds: pd.
         out.update(status="skipped", reason=f"column(s) {prep.missing} not in the panel")
         return out
     alpha = choices.alpha
+    # pyfixest aborts the whole process (a Rust panic, not an exception) on degenerate input such
+    # as an empty frame: refuse small samples here, as a recorded failure of this specification
+    n_rows, n_clusters = len(prep.frame), prep.frame[choices.cluster].nunique() if len(prep.frame) else 0
+    k = len(prep.moderated.regressors)
+    if n_rows < 2 * (k + 1) or n_clusters < 2:
+        out.update(status="failed", reason=f"too few observations after the sample choices "
+                                           f"({n_rows} firm-years, {n_clusters} clusters)")
+        return out
     try:
         bkey = spec.baseline_key()
         if baseline_cache is not None and bkey in baseline_cache:
@@ -541,7 +550,9 @@ def estimate_spec(panel: pd.DataFrame, spec: Spec, choices: Choices, bounds: pd.
             mod.extras["moderation"] = json_records(table)
         mod.extras["flattening"] = flattening_test(mod.params(), mod.cov(), _moderation_names(ms), mod.df_t)
         out["moderated"] = mod.to_dict()
-    except (ValueError, KeyError, RuntimeError, np.linalg.LinAlgError) as exc:
+    except RobustnessConfigError:
+        raise
+    except Exception as exc:  # one failing specification (e.g. collinear in a subsample) must not stop the curve
         out.update(status="failed", reason=f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
     return out
 

@@ -307,3 +307,24 @@ def test_robustness_table(panel, choices, cfg):
     md = robustness_table(rows).to_markdown()
     assert "skipped" in md and "tobin_q" in md
     assert md.count("\n|") == 2 + 2  # header, rule and two rows
+
+
+def test_winsorizing_choices_when_the_panel_is_not_winsorized(panel, cfg):
+    _, raw, _ = panel
+    off = copy.deepcopy(cfg)
+    off["winsorize"]["enabled"] = False
+    ch = Choices.from_config(off)
+    got = prepare_panel(raw, Spec(winsorize="p5"), ch, None).frame
+    want, _ = winsorize(raw, WINSOR, (0.05, 0.95))
+    np.testing.assert_allclose(got["roa"].to_numpy(), want["roa"].to_numpy(), rtol=0, atol=1e-12)
+    with pytest.raises(RobustnessConfigError, match=r"winsorize\.trim1.*winsorize\.enabled"):
+        prepare_panel(raw, Spec(winsorize="trim1"), ch, pd.DataFrame(columns=["variable", "group", "lower", "upper"]))
+
+
+def test_a_failing_specification_is_recorded_not_raised(panel, cfg):
+    wins, _, bounds = panel
+    c = copy.deepcopy(cfg)
+    c["robustness"]["choices"]["sample"]["nineties"] = {"years": [1990, 1999]}  # no firm-years at all
+    est = estimate_spec(wins, Spec(sample="nineties"), Choices.from_config(c), bounds)
+    assert est["status"] == "failed" and est["reason"], est
+    assert summary_record(est)["b2"] is None
