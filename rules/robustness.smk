@@ -3,16 +3,22 @@
 from analysis.robustness import robustness_models
 from analysis.speccurve import build_specifications
 
-ROBUST_MODELS = [s.name for s in robustness_models(config)]
-SPECCURVE_SHARDS = list(range(config["robustness"]["speccurve"]["n_shards"]))
-SPECCURVE_N = len(build_specifications(config))
+# Both parts are optional: a config without `robustness.choices` (or without `models` /
+# `speccurve`) simply builds less. Choices are checked here, so a typo fails before any job runs.
+_ROBUST = config.get("robustness") or {}
+ROBUST_MODELS = [s.name for s in robustness_models(config)] if _ROBUST.get("models") else []
+SPECCURVE = bool(_ROBUST.get("speccurve"))
+SPECCURVE_SHARDS = list(range(_ROBUST["speccurve"]["n_shards"])) if SPECCURVE else []
+SPECCURVE_N = len(build_specifications(config)) if SPECCURVE else 0
 
 # Final outputs of this file, added to `rule all` in the Snakefile.
-ROBUSTNESS_OUTPUTS = (
-    expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS)
-    + expand("paper/tables/{table}.{ext}", table=["robustness", "speccurve"], ext=["md", "tex"])
-    + expand("paper/figures/speccurve.{ext}", ext=FIG_FORMATS)
-)
+ROBUSTNESS_OUTPUTS = []
+if ROBUST_MODELS:
+    ROBUSTNESS_OUTPUTS += expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS)
+    ROBUSTNESS_OUTPUTS += expand("paper/tables/robustness.{ext}", ext=["md", "tex"])
+if SPECCURVE:
+    ROBUSTNESS_OUTPUTS += expand("paper/tables/speccurve.{ext}", ext=["md", "tex"])
+    ROBUSTNESS_OUTPUTS += expand("paper/figures/speccurve.{ext}", ext=FIG_FORMATS)
 
 
 rule robustness_models:
@@ -65,7 +71,7 @@ rule speccurve:
         figure=expand("paper/figures/speccurve.{ext}", ext=FIG_FORMATS),
     params:
         n_specifications=SPECCURVE_N,
-        sort_by=config["robustness"]["speccurve"]["sort_by"],
+        sort_by=_ROBUST.get("speccurve", {}).get("sort_by", "b2"),
         alpha=config["models"]["alpha"],
     resources:
         mem_mb=2000,
