@@ -36,6 +36,7 @@ include: "rules/measures.smk"
 include: "rules/panel.smk"
 include: "rules/models.smk"
 include: "rules/paper.smk"
+include: "rules/robustness.smk"
 
 
 rule all:
@@ -46,4 +47,5 @@ rule all:
         "paper/generated/paper.md",
         "data_clean/manifest.json",
         ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
+        ROBUSTNESS_OUTPUTS,
     default_target: True
