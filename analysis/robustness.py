@@ -601,7 +601,7 @@ def with_choice(spec: Spec, **changes: Any) -> Spec:
 # --------------------------------------------------------------------------- table
 def robustness_table(estimates: list[Mapping[str, Any]], alpha: float = 0.05):
     """One row per robustness model: N, b2 (SE), U-test p, turning point [Fieller], b5 (SE), p(b5 > 0)."""
-    from analysis.tables import Table, stars
+    from analysis.tables import rows_table, stars
 
     def num(x: Any, d: int = 4) -> str:
         return "" if x is None or not np.isfinite(x) else f"{x:.{d}f}"
@@ -632,9 +632,10 @@ def robustness_table(estimates: list[Mapping[str, Any]], alpha: float = 0.05):
              "p one-sided for flattening (b5 > 0). IV: 2SLS with industry-year leave-one-out means of Serv "
              "(and its square) and Dig as instruments - an option, not a claim of identification. "
              "Skipped rows need a column the panel does not have."]
-    return Table(title="Robustness of the inverted U and of its flattening by digitalization",
-                 header=["Specification", "N", "b2 (SE)", "U-test p", "Turning point", "b5 (SE)", "p (b5 > 0)"],
-                 rows=rows, notes=notes)
+    return rows_table("robustness", "Robustness of the inverted U and of its flattening by digitalization",
+                      ["Specification", "N", "b2 (SE)", "U-test p", "Turning point", "b5 (SE)", "p (b5 > 0)"],
+                      rows, notes, tidy=pd.DataFrame([summary_record(e, alpha) | {"model": e["spec"]["name"]}
+                                                      for e in estimates if e["status"] == "ok"]))
 
 
 def describe_change(spec: Spec, base: Spec) -> str:

@@ -142,7 +142,7 @@ def summarize(results: pd.DataFrame, alpha: float = 0.05) -> dict[str, Any]:
 
 def summary_table(results: pd.DataFrame, alpha: float = 0.05):
     """Table: the headline shares for all specifications, then by each choice of each dimension."""
-    from analysis.tables import Table
+    from analysis.tables import rows_table
 
     def fmt_share(x: float) -> str:
         return "" if not np.isfinite(x) else f"{100 * x:.1f}%"
@@ -170,10 +170,9 @@ def summary_table(results: pd.DataFrame, alpha: float = 0.05):
              f"{alpha} on the Serv range of the estimation sample (df = clusters - 1); the turning point "
              "median is over those specifications. Flattening: one-sided p of b5 > 0 (Serv^2 x Dig) below "
              f"{alpha}. Method: Simonsohn, Simmons & Nelson (2020)."]
-    return Table(title="Specification curve: the inverted U and its flattening across specifications",
-                 header=["Specifications", "N", "b2 < 0 (sig.)", "Inverted U (U-test)", "Median turning point",
-                         "Flattening (b5 > 0, sig.)", "Median b5"],
-                 rows=rows, notes=notes)
+    return rows_table("speccurve", "Specification curve: the inverted U and its flattening across specifications",
+                      ["Specifications", "N", "b2 < 0 (sig.)", "Inverted U (U-test)", "Median turning point",
+                       "Flattening (b5 > 0, sig.)", "Median b5"], rows, notes)
 
 
 # --------------------------------------------------------------------------- figure

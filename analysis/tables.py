@@ -521,6 +521,12 @@ def _frame(rows: list[list[str]], header: list[str], block: str = "body") -> pd.
     return df
 
 
+def rows_table(name: str, title: str, header: list[str], rows: list[list[str]], notes: Sequence[str] = (),
+               tidy: pd.DataFrame | None = None) -> Table:
+    """A table from display rows whose first cell is the row label (header[0] heads that column)."""
+    return Table(name=name, title=title, frame=_frame(rows, header), notes=list(notes), tidy=tidy)
+
+
 def sample_selection_table(ledger: pd.DataFrame, language: str = "en") -> Table:
     header = [label(k, language) for k in ("sel_step", "sel_rule", "sel_dropped", "sel_remaining", "sel_firms")]
     rows = [[f"({r.step})", rule_label(str(r.rule), language), _int(r.rows_dropped) if r.step else "",

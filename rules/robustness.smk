@@ -15,9 +15,9 @@ SPECCURVE_N = len(build_specifications(config)) if SPECCURVE else 0
 ROBUSTNESS_OUTPUTS = []
 if ROBUST_MODELS:
     ROBUSTNESS_OUTPUTS += expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS)
-    ROBUSTNESS_OUTPUTS += expand("paper/tables/robustness.{ext}", ext=["md", "tex"])
+    ROBUSTNESS_OUTPUTS += expand("paper/tables/robustness.{ext}", ext=TABLE_FORMATS)
 if SPECCURVE:
-    ROBUSTNESS_OUTPUTS += expand("paper/tables/speccurve.{ext}", ext=["md", "tex"])
+    ROBUSTNESS_OUTPUTS += expand("paper/tables/speccurve.{ext}", ext=TABLE_FORMATS)
     ROBUSTNESS_OUTPUTS += expand("paper/figures/speccurve.{ext}", ext=FIG_FORMATS)
 
 
@@ -28,9 +28,10 @@ rule robustness_models:
         bounds="data_clean/winsorize_bounds.csv",
     output:
         results=expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS),
-        table=expand("paper/tables/robustness.{ext}", ext=["md", "tex"]),
+        table=expand("paper/tables/robustness.{ext}", ext=TABLE_FORMATS),
     params:
         config=lambda wc: {k: config[k] for k in ("robustness", "models", "winsorize")},
+        formats=TABLE_FORMATS,
     resources:
         mem_mb=2000,
         runtime=30,
@@ -67,12 +68,13 @@ rule speccurve:
     output:
         results="paper/results/speccurve.csv",
         summary="paper/results/speccurve_summary.json",
-        table=expand("paper/tables/speccurve.{ext}", ext=["md", "tex"]),
+        table=expand("paper/tables/speccurve.{ext}", ext=TABLE_FORMATS),
         figure=expand("paper/figures/speccurve.{ext}", ext=FIG_FORMATS),
     params:
         n_specifications=SPECCURVE_N,
         sort_by=_ROBUST.get("speccurve", {}).get("sort_by", "b2"),
         alpha=config["models"]["alpha"],
+        formats=TABLE_FORMATS,
     resources:
         mem_mb=2000,
         runtime=15,

@@ -27,7 +27,8 @@ def main(smk, log):
         log(f"{spec.name}: {est['status']} {est['reason']}")
         write_json(path, est)
         rows.append(est)
-    write_table(robustness_table(rows, choices.alpha), smk.output.table[0].rsplit(".", 1)[0])
+    write_table(robustness_table(rows, choices.alpha), smk.output.table[0].rsplit(".", 1)[0],
+                smk.params.formats)
 
 
 run_rule(main, snakemake)  # noqa: F821
