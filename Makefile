@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 CORES  ?= all
 CONFIG ?= config/config.yaml
 
-.PHONY: setup reproduce test test-fast bench lock clean distclean
+.PHONY: setup reproduce test test-fast bench slurm-local slurm-check lock clean distclean
 
 setup: $(STAMP)
 
@@ -29,6 +29,13 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# A single-node SLURM on this machine (Debian/Ubuntu, root), and the local-vs-SLURM output comparison.
+slurm-local:
+	tools/slurm_local.sh start
+
+slurm-check: $(STAMP)
+	PYTHON=$(BIN)/python tools/slurm_compare.sh
 
 # Re-pin the environment after changing pyproject.toml (run in a clean venv).
 lock: $(STAMP)
