@@ -54,7 +54,7 @@ STAGES = [
                    "paper/results/baseline_roe.json", "paper/results/moderation_roe.json"]),
     ("robustness models", ["paper/tables/robustness.md"]),
 ]
-SPECCURVE_STAGE = ("specification curve", ["paper/results/speccurve.csv"])
+SPECCURVE_STAGE = ("specification curve", ["paper/results/speccurve/specifications.csv"])
 FULL_MARKET_FIRM_YEARS = 3500 * 14
 
 

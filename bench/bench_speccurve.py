@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TARGETS = ["paper/results/speccurve.csv", "paper/results/speccurve_summary.json"]
+TARGETS = ["paper/results/speccurve/specifications.csv", "paper/results/speccurve/summary.json"]
 
 
 def snakemake(workdir: Path, cores: int, *targets: str) -> float:
@@ -60,7 +60,7 @@ def main() -> None:
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     load1 = os.getloadavg()
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-    summary = json.loads((work / "paper/results/speccurve_summary.json").read_text())
+    summary = json.loads((work / "paper/results/speccurve/summary.json").read_text())
     n = summary["n_specifications"]
     shards = sorted((work / "data_clean" / "speccurve").glob("shard_*.csv"))
     res = {"n_specifications": n, "n_estimated": summary["n_estimated"], "n_shards": len(shards),

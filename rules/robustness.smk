@@ -66,8 +66,8 @@ rule speccurve:
     input:
         shards=expand("data_clean/speccurve/shard_{shard}.csv", shard=SPECCURVE_SHARDS),
     output:
-        results="paper/results/speccurve.csv",
-        summary="paper/results/speccurve_summary.json",
+        results="paper/results/speccurve/specifications.csv",
+        summary="paper/results/speccurve/summary.json",
         table=expand("paper/tables/speccurve.{ext}", ext=TABLE_FORMATS),
         figure=expand("paper/figures/speccurve.{ext}", ext=FIG_FORMATS),
     params:
