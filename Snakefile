@@ -36,6 +36,7 @@ include: "rules/measures.smk"
 include: "rules/panel.smk"
 include: "rules/models.smk"
 include: "rules/paper.smk"
+include: "rules/mechanism.smk"
 
 
 rule all:
@@ -45,5 +46,6 @@ rule all:
         "paper/generated/macros.tex",
         "paper/generated/paper.md",
         "data_clean/manifest.json",
+        MECHANISM_OUTPUTS,
         ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
     default_target: True
