@@ -5,7 +5,7 @@ from analysis.mechanism_tables import FORMATS as MECHANISM_TABLE_FORMATS, LINKS 
 
 _MECH = config["mechanism"]
 MECHANISM_OUTPUTS = (
-    [f"paper/results/mechanism_{link}.json" for link in MECHANISM_LINKS]
+    [f"paper/results/mechanism/{link}.json" for link in MECHANISM_LINKS]
     + [f"paper/tables/mechanism_{link}.{ext}" for link in MECHANISM_LINKS for ext in MECHANISM_TABLE_FORMATS]
     if _MECH["enabled"] else []
 )
@@ -21,7 +21,7 @@ rule mechanism_measures:
         labels="data_clean/segment_labels.csv",
     output:
         measures="data_clean/mechanism.parquet",
-        info="paper/results/mechanism_measures.json",
+        info="paper/results/mechanism/measures.json",
     params:
         mechanism=_MECH,
     log:
@@ -36,7 +36,7 @@ rule mechanism_link:
         panel="data_clean/panel.parquet",
         measures="data_clean/mechanism.parquet",
     output:
-        result="paper/results/mechanism_{link}.json",
+        result="paper/results/mechanism/{link}.json",
     params:
         mechanism=_MECH,
         models=config["models"],
@@ -52,8 +52,8 @@ rule mechanism_link:
 rule mechanism_tables:
     """One table per link (Markdown, LaTeX, CSV), from the saved results."""
     input:
-        results=[f"paper/results/mechanism_{link}.json" for link in MECHANISM_LINKS],
-        info="paper/results/mechanism_measures.json",
+        results=[f"paper/results/mechanism/{link}.json" for link in MECHANISM_LINKS],
+        info="paper/results/mechanism/measures.json",
     output:
         [f"paper/tables/mechanism_{link}.{ext}" for link in MECHANISM_LINKS for ext in MECHANISM_TABLE_FORMATS],
     params:

@@ -42,7 +42,7 @@ def run(tmp_path_factory):
 
 
 def _load(run: Path, name: str) -> dict:
-    return json.loads((run / f"paper/results/mechanism_{name}.json").read_text(encoding="utf-8"))
+    return json.loads((run / f"paper/results/mechanism/{name}.json").read_text(encoding="utf-8"))
 
 
 def test_measures_cover_the_panel_and_equal_the_truth(run):
