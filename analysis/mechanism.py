@@ -147,10 +147,10 @@ def _feols(frame: pd.DataFrame, y: str, xs: Sequence[str], fe: Sequence[str], cl
     import pyfixest as pf
     from pyfixest.demeaners import MapDemeaner
 
-    from analysis.estimation import FIXEF_TOL
+    from analysis.estimation import FIXEF_TOL, cluster_variables
 
     fml = f"{y} ~ {' + '.join(xs)}" + (f" | {' + '.join(fe)}" if fe else "")
-    cols = list(dict.fromkeys([y, *xs, *fe, *([cluster] if cluster else [])]))
+    cols = list(dict.fromkeys([y, *xs, *fe, *cluster_variables(cluster)]))
     data = frame[cols].replace([np.inf, -np.inf], np.nan).dropna().reset_index(drop=True)
     vcov: Any = {"CRV1": cluster} if cluster else "hetero"
     return pf.feols(fml, data=data, vcov=vcov, fixef_rm="singleton" if fe else "none",

@@ -32,6 +32,8 @@ def test_link_a_recovers_the_dig_coefficient():
     (row,) = out["rows"]
     assert row["ci_lower"] < 0.05 < row["ci_upper"] and row["p_one_sided_positive"] < 0.001
     assert row["n_clusters"] == 200
+    (two_way,) = mech.link_dig_coupling(p, controls=["size"], outcomes=["ccd"], cluster="firm+year")["rows"]
+    assert two_way["coef"] == pytest.approx(row["coef"]) and two_way["n_clusters"] == 9  # min(G)
 
 
 def test_mediation_recovers_the_indirect_effect():
