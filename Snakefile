@@ -37,6 +37,7 @@ include: "rules/panel.smk"
 include: "rules/models.smk"
 include: "rules/paper.smk"
 include: "rules/robustness.smk"
+include: "rules/mechanism.smk"
 
 
 rule all:
@@ -46,6 +47,7 @@ rule all:
         "paper/generated/macros.tex",
         "paper/generated/paper.md",
         "data_clean/manifest.json",
+        MECHANISM_OUTPUTS,
         ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
         ROBUSTNESS_OUTPUTS,
     default_target: True

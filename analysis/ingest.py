@@ -18,9 +18,10 @@ must never be vendor-wide, because it is also a legitimate value of some columns
 and the xlsx number -1 all match) before any ``scale`` is applied. :func:`load_vendor_mapping`
 rejects a numeric code in the vendor-wide list.
 
-Optional tables (``industry_history``, ``market_value``, ``shareholders``) may be absent from a
-mapping or from the raw folder; they are then empty canonical tables and the variables built from
-them (per-year industry, Tobin's Q, Top1) fall back or stay missing.
+Optional tables (``industry_history``, ``market_value``, ``shareholders``, ``rd``, ``patents``) may
+be absent from a mapping or from the raw folder; they are then empty canonical tables and the
+variables built from them (per-year industry, Tobin's Q, Top1, the mechanism's product-innovation
+indicators) fall back or stay missing.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ CANONICAL: dict[str, dict[str, str]] = {
     "industry_history": {"firm": "firm", "start": "date", "industry": "str"},
     "market_value": {"firm": "firm", "period_end": "date", "year": "year", "market_value": "num"},
     "shareholders": {"firm": "firm", "period_end": "date", "year": "year", "top1": "num"},
+    # optional mechanism tables (analysis/mechanism.py): R&D expense and invention patents
+    "rd": {"firm": "firm", "period_end": "date", "year": "year", "rd_expense": "num"},
+    "patents": {"firm": "firm", "period_end": "date", "year": "year", "invention_applications": "num",
+                "invention_grants": "num"},
 }
 REQUIRED: dict[str, list[str]] = {
     "company": ["firm", "industry"],
@@ -63,11 +68,13 @@ REQUIRED: dict[str, list[str]] = {
     "industry_history": ["firm", "start", "industry"],
     "market_value": ["firm", "market_value"],
     "shareholders": ["firm", "top1"],
+    "rd": ["firm", "rd_expense"],
+    "patents": ["firm"],
 }
 #: tables a vendor mapping (and the raw folder) may lack
-OPTIONAL_TABLES = ("industry_history", "market_value", "shareholders")
+OPTIONAL_TABLES = ("industry_history", "market_value", "shareholders", "rd", "patents")
 #: tables dated by a fiscal year: they need ``period_end`` or ``year`` (either one is enough)
-YEARLY_TABLES = ("market_value", "shareholders")
+YEARLY_TABLES = ("market_value", "shareholders", "rd", "patents")
 TABLES = tuple(CANONICAL)
 SOURCE_COLUMNS = ["_source_file", "_source_row"]
 

@@ -14,7 +14,7 @@ What is checked (see ``SCHEMAS``):
   a ledger line; rows sharing a key with *different* values are a conflict that stops the run,
   naming every file and row involved and the columns that differ. The key is the firm for
   ``company``, (firm, fiscal year) over annual (Dec 31) consolidated rows for the statements,
-  (firm, fiscal year) for the market-value and shareholder tables, and (firm, start) for the
+  (firm, fiscal year) for the market-value, shareholder, R&D and patent tables, and (firm, start) for the
   industry history. Segment rows are not unique by design (a firm reports several segments).
 """
 
@@ -84,6 +84,13 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "top1": _num(pa.Check.between(0, 1, error="a share within [0, 1] (is the stake in percent? "
                                                   "set scale: {top1: 0.01} in the vendor mapping)")),
         **_SOURCE}, strict=True),
+    "rd": pa.DataFrameSchema({
+        "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
+        "rd_expense": _num(pa.Check.ge(0, error="R&D expense >= 0")), **_SOURCE}, strict=True),
+    "patents": pa.DataFrameSchema({
+        "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
+        "invention_applications": _num(pa.Check.ge(0, error="a patent count >= 0")),
+        "invention_grants": _num(pa.Check.ge(0, error="a patent count >= 0")), **_SOURCE}, strict=True),
 }
 assert set(SCHEMAS) == set(CANONICAL)
 
@@ -101,6 +108,8 @@ DEDUP_KEYS: dict[str, tuple[list[str], Any]] = {
     "industry_history": (["firm", "start"], None),
     "market_value": (["firm", "year"], lambda f: f["year"].notna()),
     "shareholders": (["firm", "year"], lambda f: f["year"].notna()),
+    "rd": (["firm", "year"], lambda f: f["year"].notna()),
+    "patents": (["firm", "year"], lambda f: f["year"].notna()),
 }
 
 

@@ -6,7 +6,7 @@
 from analysis.ingest import TABLES as CANONICAL_TABLES, find_files, load_vendor_mapping
 
 DEMO_FILES = ["TRD_Co.xlsx", "FS_Combas.csv", "FN_Fn045.txt", "STK_IndustryClass.csv",
-              "TRD_Year.csv", "HLD_CR.xlsx"]
+              "TRD_Year.csv", "HLD_CR.xlsx", "PT_LCRDSpend.csv"]
 
 
 def demo_statement_files():
@@ -22,6 +22,8 @@ if config["source"] == "demo":
         output:
             truth=f"{RAW}/truth.json",
             truth_firm_years=f"{RAW}/truth_firm_years.csv",
+            truth_mechanism=f"{RAW}/truth_mechanism.json",
+            truth_mechanism_firm_years=f"{RAW}/truth_mechanism_firm_years.csv",
             files=[f"{RAW}/{f}" for f in DEMO_FILES + demo_statement_files()],
             reports=directory(f"{RAW}/reports"),
         params:
@@ -43,7 +45,7 @@ def raw_vendor_files(wildcards):
 rule ingest:
     """Vendor files -> canonical tables (one parquet per table, validated against the declared
     schemas of analysis/validation.py), via the vendor column mapping; plus the list of files read.
-    Optional tables (industry_history, market_value, shareholders) are empty when absent."""
+    Optional tables (industry_history, market_value, shareholders, rd, patents) are empty when absent."""
     input:
         files=raw_vendor_files,
         mapping=VENDOR_MAPPING,

@@ -80,7 +80,7 @@ def layouts(tmp_path_factory):
     generate_demo(src, DemoParams(n_firms=40), seed=5, progress=lambda m: None)
     a.mkdir()
     b.mkdir()
-    for table in TABLES:
+    for table in ZH_FILES:  # the tables both layouts carry (the mechanism tables rd/patents are csmar-only)
         frames = [read_raw_file(f, 3) for f in sorted(src.glob(CSMAR.tables[table].files[0].replace(".xlsx", ".*")))]
         frame = pd.concat(frames, ignore_index=True)
         if table == "income_statement":  # real net profits of exactly -1 万元

@@ -62,6 +62,30 @@ class DemoParams:
     model: TrueModel = field(default_factory=TrueModel)
 
 
+@dataclass(frozen=True)
+class MechanismTruth:
+    """Known truth of the mechanism extension of the demo (R&D expense, own random stream).
+
+    ln(R&D expense / operating revenue) = ln_rd_mean + firm effect + year effect + g_dig * Dig + noise,
+    with Dig the demo's true (= measured) digitalization index. R&D rows are withheld for a share
+    ``share_missing_rd`` of firm-years (the mechanism stage must leave them missing, not drop them).
+    Only this equation is known truth; the coupling degree D built from it is a data-dependent
+    (entropy-weighted, min-max normalized) transform, so for D only the sign of its Dig effect is
+    implied (D increases with U1 given U2; U2 comes from the segment data, which do not depend on Dig
+    beyond firm and year effects).
+    """
+
+    g_dig: float = 0.15
+    ln_rd_mean: float = -4.2
+    firm_sd: float = 0.4
+    year_sd: float = 0.05
+    noise_sd: float = 0.2
+    share_missing_rd: float = 0.03
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 def _codes(rng: np.random.Generator, n: int) -> list[str]:
     prefixes = np.array(["000", "002", "300", "600", "601", "603", "688"])
     codes: set[str] = set()

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.demo import dgp
-from analysis.demo.dgp import DemoParams, TrueModel
+from analysis.demo.dgp import DemoParams, MechanismTruth, TrueModel
 from analysis.demo.reports import check_building_blocks, reference_count, report_text
 from analysis.text.dictionary import load_dictionary
 
@@ -40,7 +40,12 @@ HEADERS = {
                      ("Ysmvttl", "年个股总市值", "千元")],
     "shareholders": [("Stkcd", "证券代码", "没有单位"), ("Reptdt", "统计截止日期", "没有单位"),
                      ("Shrcr1", "第一大股东持股比例", "%")],
+    "rd": [("Symbol", "证券代码", "没有单位"), ("EndDate", "截止日期", "没有单位"),
+           ("RDSpendSum", "研发投入金额", "元")],
 }
+#: the R&D file of the mechanism extension and its random stream (child of the config seed)
+RD_FILE = "PT_LCRDSpend.csv"
+RD_STREAM = 9
 
 _NAME_A = "华中东南西北恒瑞宏远金宇四方天工瑞达鼎盛新科海通凯利永安"
 _NAME_B = ("科技", "股份", "机械", "电气", "制造", "精工", "重工", "生物", "材料", "智造")
@@ -102,8 +107,13 @@ def _fmt(x: float) -> str:
 
 
 def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
-                  progress: Callable[[str], None] = print) -> dict[str, Any]:
-    """Generate the demo raw data under ``out_dir``; returns the truth dictionary written."""
+                  progress: Callable[[str], None] = print,
+                  mechanism: MechanismTruth | None = None) -> dict[str, Any]:
+    """Generate the demo raw data under ``out_dir``; returns the truth dictionary written.
+
+    Also writes the mechanism extension (R&D expense file, ``truth_mechanism.json`` and
+    ``truth_mechanism_firm_years.csv``) from its own random stream ``[seed, RD_STREAM]``, so every
+    other file is the same as without it."""
     out_dir = Path(out_dir)
     csmar_dir = out_dir  # vendor files live directly under data_raw/<source>/
     reports_dir = out_dir / "reports"
@@ -240,6 +250,9 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
     fy["industry"] = industry_fy  # the code valid in each year (what the sample filter must use)
     mv_rows, sh_rows, fy["tobin_q"], fy["top1"] = _market_and_owners(extra, firms, fin, params)
 
+    rd_rows, rd_truth = _rd_expense(np.random.default_rng([seed, RD_STREAM]), firms, fy, fin,
+                                    mechanism or MechanismTruth())
+
     progress("demo: writing CSMAR-style files")
     write_xlsx(csmar_dir / "TRD_Co.xlsx", _csmar_rows("company", company))
     _write_text(csmar_dir / "FS_Combas.csv", _csmar_rows("balance_sheet", bs), "gbk")
@@ -254,6 +267,12 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
     _write_text(csmar_dir / "STK_IndustryClass.csv", _csmar_rows("industry_history", history), "utf-8")
     _write_text(csmar_dir / "TRD_Year.csv", _csmar_rows("market_value", mv_rows), "gbk")
     write_xlsx(csmar_dir / "HLD_CR.xlsx", _csmar_rows("shareholders", sh_rows))
+
+    _write_text(csmar_dir / RD_FILE, _csmar_rows("rd", rd_rows), "utf-8")
+    rd_truth["firm_years"].to_csv(out_dir / "truth_mechanism_firm_years.csv", index=False, float_format="%.17g")
+    (out_dir / "truth_mechanism.json").write_text(
+        json.dumps({k: v for k, v in rd_truth.items() if k != "firm_years"}, indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8")
 
     truth_fy = fy[["firm", "year", "industry", "soe", "is_st", "has_segments", "has_report",
                    "liabilities_missing", "serv", "dig", "dig_count", "dig_count_mdna", "roa",
@@ -325,3 +344,37 @@ def _market_and_owners(rng: np.random.Generator, firms: pd.DataFrame, fin: pd.Da
                       "Shrcr1": [_fmt(v) for v in pct]}),
     ]).sort_values(["Stkcd", "Reptdt"], kind="stable")
     return mv_rows, sh, tq, pct / 100.0
+
+
+def _rd_expense(rng: np.random.Generator, firms: pd.DataFrame, fy: pd.DataFrame, fin: pd.DataFrame,
+                m: MechanismTruth) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """R&D expense rows (CSMAR PT_LCRDSpend layout, yuan) from the mechanism truth; returns them and
+    the truth (model, coefficients and per firm-year true R&D intensity)."""
+    n = len(fy)
+    firm_effect = dict(zip(firms["firm"], rng.normal(0.0, m.firm_sd, len(firms))))
+    year_effect = rng.normal(0.0, m.year_sd, int(fy["year_index"].max()) + 1)
+    ln_int = (m.ln_rd_mean + fy["firm"].map(firm_effect).to_numpy() + year_effect[fy["year_index"].to_numpy()]
+              + m.g_dig * fy["dig"].to_numpy() + rng.normal(0.0, m.noise_sd, n))
+    revenue = fin["total_revenue"].to_numpy()  # written as both total and operating revenue
+    expense = _money(np.exp(ln_int) * revenue)
+    withheld = rng.random(n) < m.share_missing_rd
+    rows = pd.DataFrame({"Symbol": fy["firm"].to_numpy(), "EndDate": [f"{y}-12-31" for y in fy["year"]],
+                         "RDSpendSum": [_fmt(v) for v in expense]})[~withheld]
+    truth_fy = pd.DataFrame({"firm": fy["firm"].to_numpy(), "year": fy["year"].to_numpy(),
+                             "has_rd": ~withheld, "rd_expense": expense,
+                             "rd_intensity": expense / revenue, "ln_rd_intensity_latent": ln_int})
+    truth = {
+        "description": "Mechanism truth of the demo: ln(rd_expense / operating_revenue) = ln_rd_mean + "
+                       "firm effect + year effect + g_dig * dig + noise (own random stream). Known truth: "
+                       "g_dig (link a on the R&D-intensity indicator of U1). The coupling degree D is an "
+                       "entropy-weighted, min-max normalized transform of the indicators: only the sign of "
+                       "its Dig effect (positive) is implied. No outcome depends on D: the demo's ROA follows "
+                       "the main true model only, so links (b)-(e) have no known true value in the demo (D "
+                       "correlates with Serv and Dig, so their estimates need not be zero either).",
+        "model": m.to_dict(),
+        "link_a_ln_rd_intensity_on_dig": m.g_dig,
+        "link_a_ccd_on_dig_sign": 1,
+        "n_rd_rows": int((~withheld).sum()),
+        "firm_years": truth_fy,
+    }
+    return rows, truth

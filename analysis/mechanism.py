@@ -1,0 +1,400 @@
+"""The mechanism behind the servitization paradox: product-service innovation coupling.
+
+Argument (XCMG case research): the paradox arises when product and service innovation are badly
+coupled; digitalization couples them, stage by stage, and makes the product-service system
+resilient. This module measures the coupling and tests each link; every function is pure (frames
+in, tidy dicts/frames out) and the Snakemake rule ``mechanism`` saves the results.
+
+Measures (:func:`innovation_indicators`, :func:`coupling_measures`; firm-years of the estimation
+panel, nothing is dropped - a firm-year lacking an input keeps a missing value):
+
+- product innovation (subsystem U1):
+  ``rd_intensity`` = R&D expense / operating revenue (canonical table ``rd``, revenue from the
+  panel; falls back to total revenue); ``invention_applications`` and ``invention_grants`` =
+  ln(1 + count) from the optional canonical table ``patents``;
+- service innovation (subsystem U2):
+  ``service_growth`` = (service revenue_t - service revenue_{t-1}) / main-business revenue_{t-1}
+  (data_clean/servitization.parquet; scaled by last year's total segment revenue rather than by last
+  year's service revenue so that it is defined - zero - for firms without a service line and does
+  not explode for tiny service lines); ``new_service_lines`` = number of service types (label
+  ``service`` in data_clean/segment_labels.csv) reported this year but not last year. Both need the
+  previous year's segment data and are missing in a firm's first observed year.
+- An indicator with no data at all (e.g. no patent file) is dropped from its subsystem (recorded).
+- U1, U2 by entropy weights and C, T, D (:mod:`analysis.coupling`); ``ccd`` = D.
+
+Links (each returns a JSON-ready dict):
+
+(a) :func:`link_dig_coupling`: FE regressions of D (and U1, U2, ln R&D intensity) on Dig;
+(b) :func:`link_coupling_moderation`: the inverted U moderated by D (Haans, Pieters & He 2016
+    machinery of :mod:`analysis.inference.moderation`, as for Dig);
+(c) :func:`mediation`: Dig -> D -> performance, product-of-coefficients indirect effect with a
+    firm-cluster bootstrap percentile interval, with the assumptions it rests on;
+(d) :func:`stage_heterogeneity` with :func:`classify_stages`;
+(e) :func:`resilience`: drop and recovery of performance around an industry-wide shock year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.coupling import DEFAULT_SHIFT, coupling_coordination, subsystem_index
+
+PRODUCT_INDICATORS = ("rd_intensity", "invention_applications", "invention_grants")
+SERVICE_INDICATORS = ("service_growth", "new_service_lines")
+
+MEDIATION_ASSUMPTIONS = [
+    "Sequential ignorability: given the controls and the firm and year effects, Dig is as good as "
+    "randomly assigned with respect to D and performance, and D is as good as randomly assigned with "
+    "respect to performance given Dig (no unobserved time-varying confounder of D and performance).",
+    "No Dig x D interaction in the outcome model (the effect of D on performance does not depend on Dig); "
+    "note that link (b) allows D to moderate the Serv curve, which this linear mediation model ignores.",
+    "Linearity and additivity of both equations (product-of-coefficients indirect effect a*b).",
+    "Firm clusters are independent (the bootstrap resamples whole firms).",
+]
+
+
+def _cfg(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
+    base = {"a": 0.5, "b": 0.5, "scope": "pooled", "shift": DEFAULT_SHIFT,
+            "product_indicators": list(PRODUCT_INDICATORS), "service_indicators": list(SERVICE_INDICATORS),
+            "directions": {}}
+    base.update(dict(cfg or {}))
+    return base
+
+
+# --------------------------------------------------------------------------- measures
+def yearly(frame: pd.DataFrame) -> pd.DataFrame:
+    """A canonical yearly table with a ``year`` column (from ``period_end`` if needed)."""
+    f = frame.copy()
+    if "year" not in f.columns or f["year"].isna().all():
+        f["year"] = pd.to_datetime(f["period_end"]).dt.year
+    f = f[f["year"].notna()].copy()
+    f["year"] = f["year"].astype("int64")
+    return f
+
+
+def innovation_indicators(panel: pd.DataFrame, rd: pd.DataFrame | None, patents: pd.DataFrame | None,
+                          servitization: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """The indicators of both subsystems for every firm-year of ``panel`` (see the module doc)."""
+    out = panel[["firm", "year"]].copy().reset_index(drop=True)
+    revenue = panel["operating_revenue"] if "operating_revenue" in panel else panel["total_revenue"]
+    if "total_revenue" in panel:
+        revenue = revenue.fillna(panel["total_revenue"])
+    out["revenue"] = revenue.to_numpy(dtype=float)
+    # product innovation
+    if rd is not None and len(rd):
+        r = yearly(rd).groupby(["firm", "year"], as_index=False)["rd_expense"].sum(min_count=1)
+        out = out.merge(r, on=["firm", "year"], how="left")
+        rev = out["revenue"].where(out["revenue"] > 0)
+        out["rd_intensity"] = out["rd_expense"] / rev
+    else:
+        out["rd_expense"] = np.nan
+        out["rd_intensity"] = np.nan
+    for col in ("invention_applications", "invention_grants"):
+        if patents is not None and len(patents) and col in patents and patents[col].notna().any():
+            p = yearly(patents).groupby(["firm", "year"], as_index=False)[col].sum(min_count=1)
+            out = out.merge(p.rename(columns={col: f"_{col}"}), on=["firm", "year"], how="left")
+            out[col] = np.log1p(out.pop(f"_{col}"))
+        else:
+            out[col] = np.nan
+    # service innovation: growth of service revenue (scaled by last year's main-business revenue)
+    s = servitization[["firm", "year", "service_revenue", "segment_revenue"]].copy()
+    prev = s.assign(year=s["year"] + 1).rename(columns={"service_revenue": "_sr_prev", "segment_revenue": "_seg_prev"})
+    s = s.merge(prev, on=["firm", "year"], how="left")
+    s["service_growth"] = (s["service_revenue"] - s["_sr_prev"]) / s["_seg_prev"].where(s["_seg_prev"] > 0)
+    out = out.merge(s[["firm", "year", "service_growth"]], on=["firm", "year"], how="left")
+    # new service lines: service types present this year, absent last year (last year observed)
+    lab = labels[labels["label"] == "service"].copy()
+    lab["service_type"] = lab["service_type"].fillna(lab["segment"]).astype(str)
+    types = lab.groupby(["firm", "year"])["service_type"].agg(lambda v: frozenset(v)).to_dict()
+    observed = set(zip(servitization["firm"], servitization["year"]))
+    new_lines = []
+    for f, y in zip(out["firm"], out["year"]):
+        if (f, y) not in observed or (f, y - 1) not in observed:
+            new_lines.append(np.nan)
+        else:
+            new_lines.append(float(len(types.get((f, y), frozenset()) - types.get((f, y - 1), frozenset()))))
+    out["new_service_lines"] = new_lines
+    return out
+
+
+def coupling_measures(indicators: pd.DataFrame, cfg: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, dict]:
+    """U1, U2 (entropy-weighted), C, T and ``ccd`` (= D) for every row of ``indicators``; plus a
+    dict of the indicators used, their weights and the settings."""
+    c = _cfg(cfg)
+    out = indicators.copy()
+    info: dict[str, Any] = {"a": c["a"], "b": c["b"], "scope": c["scope"], "shift": c["shift"]}
+    for name, cols in (("u1", c["product_indicators"]), ("u2", c["service_indicators"])):
+        used = [k for k in cols if k in out and out[k].notna().any()]
+        info[f"{name}_dropped_indicators"] = [k for k in cols if k not in used]
+        if not used:
+            raise ValueError(f"no data for any indicator of {name} ({cols})")
+        u, w = subsystem_index(out, used, c.get("directions") or {}, scope=c["scope"], shift=c["shift"])
+        out[name] = u
+        info[f"{name}_indicators"] = used
+        info[f"{name}_weights"] = w
+    ccd = coupling_coordination(out["u1"].to_numpy(), out["u2"].to_numpy(), c["a"], c["b"])
+    out["coupling_c"], out["coupling_t"], out["ccd"] = ccd["C"], ccd["T"], ccd["D"]
+    info["n_with_ccd"] = int(out["ccd"].notna().sum())
+    return out, info
+
+
+# --------------------------------------------------------------------------- regressions
+def _feols(frame: pd.DataFrame, y: str, xs: Sequence[str], fe: Sequence[str], cluster: str | None):
+    import pyfixest as pf
+    from pyfixest.demeaners import MapDemeaner
+
+    from analysis.estimation import FIXEF_TOL, cluster_variables
+
+    fml = f"{y} ~ {' + '.join(xs)}" + (f" | {' + '.join(fe)}" if fe else "")
+    cols = list(dict.fromkeys([y, *xs, *fe, *cluster_variables(cluster)]))
+    data = frame[cols].replace([np.inf, -np.inf], np.nan).dropna().reset_index(drop=True)
+    vcov: Any = {"CRV1": cluster} if cluster else "hetero"
+    return pf.feols(fml, data=data, vcov=vcov, fixef_rm="singleton" if fe else "none",
+                    demeaner=MapDemeaner(fixef_tol=FIXEF_TOL))
+
+
+def regression_rows(fit, model: str, terms: Sequence[str] | None = None, alpha: float = 0.05) -> list[dict]:
+    """Tidy rows (model, term, coef, se, t, p, ci, n_obs, n_clusters) of a pyfixest fit."""
+    tidy = fit.tidy(alpha=alpha)
+    g = getattr(fit, "_G", None)
+    rows = []
+    for term, r in tidy.iterrows():
+        if terms is not None and term not in terms:
+            continue
+        rows.append({"model": model, "outcome": fit._depvar, "term": str(term),
+                     "coef": float(r["Estimate"]), "se": float(r["Std. Error"]), "t": float(r["t value"]),
+                     "p": float(r["Pr(>|t|)"]), "ci_lower": float(r.iloc[4]), "ci_upper": float(r.iloc[5]),
+                     "n_obs": int(fit._N), "n_clusters": int(min(g)) if g else None})
+    return rows
+
+
+def link_dig_coupling(frame: pd.DataFrame, *, dig: str = "dig", controls: Sequence[str] = (),
+                      fixed_effects: Sequence[str] = ("firm", "year"), cluster: str | None = "firm",
+                      outcomes: Sequence[str] = ("ccd", "u1", "u2", "ln_rd_intensity"),
+                      alpha: float = 0.05) -> dict[str, Any]:
+    """Link (a): does digitalization raise coupling? y = firm + year + g Dig + controls + e for y
+    in ``outcomes`` (those present with data); rows for g (one-sided H1: g > 0 reported too)."""
+    f = frame.copy()
+    if "ln_rd_intensity" in outcomes and "rd_intensity" in f:
+        f["ln_rd_intensity"] = np.log(f["rd_intensity"].where(f["rd_intensity"] > 0))
+    rows = []
+    for y in outcomes:
+        if y not in f or f[y].notna().sum() < 10:
+            continue
+        fit = _feols(f, y, [dig, *controls], fixed_effects, cluster)
+        for r in regression_rows(fit, f"dig_{y}", [dig], alpha):
+            r["p_one_sided_positive"] = float(r["p"] / 2 if r["coef"] > 0 else 1 - r["p"] / 2)
+            rows.append(r)
+    return {"link": "a", "description": "FE regression of coupling measures on Dig",
+            "controls": list(controls), "fixed_effects": list(fixed_effects), "cluster": cluster, "rows": rows}
+
+
+def link_coupling_moderation(frame: pd.DataFrame, *, outcome: str = "roa", x: str = "serv", moderator: str = "ccd",
+                             controls: Sequence[str] = (), fixed_effects: Sequence[str] = ("firm", "year"),
+                             cluster: str | None = "firm", quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+                             alpha: float = 0.05) -> dict[str, Any]:
+    """Link (b): the inverted U of ``outcome`` in ``x`` moderated by coupling D, with the same
+    Haans-Pieters-He quantities as the Dig moderation (flattening b5, turning-point shift, flip)."""
+    from analysis.estimation import ModelSpec, fit_model, tidy_result
+    from analysis.inference.moderation import moderation_table
+    from analysis.inference.utest import u_test
+    from analysis.workflow import json_records
+
+    spec = ModelSpec(name=f"mechanism_moderation_{outcome}", outcome=outcome, x=x, moderator=moderator,
+                     controls=tuple(controls), fixed_effects=tuple(fixed_effects), cluster=cluster,
+                     label=f"Moderation by coupling ({moderator}): {outcome}")
+    data = frame.replace([np.inf, -np.inf], np.nan).dropna(subset=[outcome, x, moderator, *controls]).reset_index(drop=True)
+    fit = fit_model(data, spec)
+    result = tidy_result(fit, spec, data, tuple(quantiles))
+    params, cov = result.params(), result.cov()
+    xl, xh = result.x_range
+    ut = u_test(params[spec.x], params[spec.x_sq], cov.loc[[spec.x, spec.x_sq], [spec.x, spec.x_sq]].to_numpy(),
+                xl, xh, result.df_t, alpha=alpha)
+    result.extras["utest"] = ut.to_dict()
+    names = {"x": spec.x, "x2": spec.x_sq, "z": moderator, "xz": spec.interaction(spec.x),
+             "x2z": spec.interaction(spec.x_sq)}
+    zl, zh = result.moderator_range
+    table = moderation_table(params, cov, names, result.moderator_values, zl=zl, zh=zh, xl=xl, xh=xh,
+                             df=result.df_t, alpha=alpha)
+    result.extras["moderation"] = json_records(table)
+    return {"link": "b", "description": "inverted U moderated by coupling coordination D",
+            "result": result.to_dict()}
+
+
+# --------------------------------------------------------------------------- mediation
+def _fe_codes(frame: pd.DataFrame, fixed_effects: Sequence[str]) -> np.ndarray:
+    return np.column_stack([pd.factorize(frame[c])[0] for c in fixed_effects]) if fixed_effects else np.zeros((len(frame), 0))
+
+
+def _fe_coef(y: np.ndarray, X: np.ndarray, fe: np.ndarray) -> np.ndarray:
+    """OLS coefficients of y on X after sweeping out the fixed effects (alternating projections)."""
+    from analysis.inference.two_lines import demean
+
+    if fe.shape[1]:
+        M = demean(np.column_stack([y, X]), fe, tol=1e-10)
+    else:
+        M = np.column_stack([y - y.mean(), X - X.mean(axis=0)])
+    beta, *_ = np.linalg.lstsq(M[:, 1:], M[:, 0], rcond=None)
+    return beta
+
+
+def mediation(frame: pd.DataFrame, *, treatment: str = "dig", mediator: str = "ccd", outcome: str = "roa",
+              controls: Sequence[str] = (), fixed_effects: Sequence[str] = ("firm", "year"),
+              cluster: str = "firm", reps: int = 499, seed: int = 0, alpha: float = 0.05) -> dict[str, Any]:
+    """Link (c): Dig -> D -> performance (product of coefficients).
+
+    mediator:  M = a T + controls + FE;    outcome: Y = c' T + b M + controls + FE;   total: Y = c T + ...
+    Indirect effect a*b, direct c', total c, share a*b / c. Interval: percentile bootstrap over
+    firms (clusters resampled with replacement, each draw a distinct FE group), ``reps`` draws
+    from ``numpy.random.default_rng(seed)``. Assumptions: :data:`MEDIATION_ASSUMPTIONS`.
+    """
+    cols = list(dict.fromkeys([outcome, treatment, mediator, *controls, *fixed_effects, cluster]))
+    data = frame[cols].replace([np.inf, -np.inf], np.nan).dropna().reset_index(drop=True)
+    data = data.sort_values([cluster, *[f for f in fixed_effects if f != cluster]], kind="stable").reset_index(drop=True)
+    a_fit = _feols(data, mediator, [treatment, *controls], fixed_effects, cluster)
+    b_fit = _feols(data, outcome, [treatment, mediator, *controls], fixed_effects, cluster)
+    c_fit = _feols(data, outcome, [treatment, *controls], fixed_effects, cluster)
+    a = float(a_fit.coef()[treatment])
+    b = float(b_fit.coef()[mediator])
+    cprime = float(b_fit.coef()[treatment])
+    total = float(c_fit.coef()[treatment])
+
+    y = data[outcome].to_numpy(float)
+    m = data[mediator].to_numpy(float)
+    t = data[treatment].to_numpy(float)
+    C = data[list(controls)].to_numpy(float) if controls else np.zeros((len(data), 0))
+    groups, starts = np.unique(data[cluster].to_numpy(), return_index=True)
+    bounds = np.append(starts, len(data))
+    rows_of = [np.arange(bounds[i], bounds[i + 1]) for i in range(len(groups))]
+    other_fe = [f for f in fixed_effects if f != cluster]
+    rng = np.random.default_rng(seed)
+    draws = np.empty(reps)
+    for r in range(reps):
+        pick = rng.integers(0, len(groups), len(groups))
+        idx = np.concatenate([rows_of[g] for g in pick])
+        new_id = np.repeat(np.arange(len(pick)), [len(rows_of[g]) for g in pick])
+        fe_cols = []
+        for f in fixed_effects:
+            fe_cols.append(new_id if f == cluster else pd.factorize(data[f].to_numpy()[idx])[0])
+        fe = np.column_stack(fe_cols) if fe_cols else np.zeros((len(idx), 0))
+        Xa = np.column_stack([t[idx], C[idx]])
+        Xb = np.column_stack([t[idx], m[idx], C[idx]])
+        draws[r] = _fe_coef(m[idx], Xa, fe)[0] * _fe_coef(y[idx], Xb, fe)[1]
+    lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
+    p_boot = float(min(1.0, 2 * min(np.mean(draws <= 0), np.mean(draws >= 0))))
+    return {
+        "link": "c", "description": "mediation Dig -> coupling D -> performance (product of coefficients)",
+        "treatment": treatment, "mediator": mediator, "outcome": outcome, "controls": list(controls),
+        "fixed_effects": list(fixed_effects), "cluster": cluster, "other_fixed_effects": other_fe,
+        "n_obs": int(len(data)), "n_clusters": int(len(groups)),
+        "a_path": regression_rows(a_fit, "a_path", [treatment], alpha)[0],
+        "b_path": regression_rows(b_fit, "b_path", [mediator], alpha)[0],
+        "direct": regression_rows(b_fit, "direct", [treatment], alpha)[0],
+        "total": regression_rows(c_fit, "total", [treatment], alpha)[0],
+        "indirect": {"estimate": a * b, "ci_lower": float(lo), "ci_upper": float(hi), "level": 1 - alpha,
+                     "p_bootstrap": p_boot, "bootstrap_se": float(np.std(draws, ddof=1)),
+                     "reps": int(reps), "seed": int(seed), "method": "firm-cluster bootstrap, percentile interval"},
+        "proportion_mediated": float(a * b / total) if total != 0 else None,
+        "check_total_equals_direct_plus_indirect": float(total - (cprime + a * b)),
+        "assumptions": MEDIATION_ASSUMPTIONS,
+    }
+
+
+# --------------------------------------------------------------------------- stages
+def classify_stages(frame: pd.DataFrame, method: str = "share", *, share_thresholds: Sequence[float] = (0.1, 0.3),
+                    years_thresholds: Sequence[int] = (3,), serv: str = "serv") -> pd.Series:
+    """Servitization stage of every firm-year.
+
+    ``share``: Serv below the first threshold -> ``stage1``; between consecutive thresholds ->
+    ``stage2`` ...; at or above the last -> ``stage{k+1}`` (default: <10%, 10-30%, >=30%).
+    ``years``: years since the firm's first observed year with a service line (Serv > 0):
+    ``stage1`` = no service line yet; then ``stage2`` for 0 <= years < first threshold, ... (default:
+    first 3 years with services -> stage2, later -> stage3).
+    """
+    if method == "share":
+        edges = [-np.inf, *map(float, share_thresholds), np.inf]
+        codes = pd.cut(frame[serv], edges, right=False, labels=False)
+        return ("stage" + (codes + 1).astype("Int64").astype(str)).where(codes.notna())
+    if method == "years":
+        has = frame[serv] > 0
+        first = frame["year"].where(has).groupby(frame["firm"]).transform("min")
+        since = frame["year"] - first
+        edges = [0, *map(float, years_thresholds), np.inf]
+        codes = pd.cut(since, edges, right=False, labels=False)
+        stage = ("stage" + (codes + 2).astype("Int64").astype(str)).where(codes.notna())
+        return stage.where(~(first.isna() | (since < 0)), "stage1").where(frame[serv].notna())
+    raise ValueError(f"stage method must be 'share' or 'years', got {method!r}")
+
+
+def stage_heterogeneity(frame: pd.DataFrame, stages: pd.Series, *, dig: str = "dig", mediator: str = "ccd",
+                        outcome: str = "roa", controls: Sequence[str] = (),
+                        fixed_effects: Sequence[str] = ("firm", "year"), cluster: str | None = "firm",
+                        alpha: float = 0.05) -> dict[str, Any]:
+    """Link (d): links (a) D on Dig, and D on performance (with Dig), estimated within each stage."""
+    f = frame.assign(_stage=stages.to_numpy())
+    rows = []
+    for stage in sorted(f["_stage"].dropna().unique()):
+        sub = f[f["_stage"] == stage]
+        for model, y, xs, keep in ((f"{stage}:dig_{mediator}", mediator, [dig, *controls], dig),
+                                   (f"{stage}:{mediator}_{outcome}", outcome, [mediator, dig, *controls], mediator)):
+            try:
+                fit = _feols(sub, y, xs, fixed_effects, cluster)
+                rs = regression_rows(fit, model, [keep], alpha)
+            except Exception as exc:  # too few firm-years in a stage: say so, do not fail the run
+                rs = [{"model": model, "outcome": y, "term": keep, "note": f"not estimable: {type(exc).__name__}"}]
+            for r in rs:
+                r["stage"] = str(stage)
+                r["n_firm_years_in_stage"] = int(len(sub))
+            rows += rs
+    counts = {str(k): int(v) for k, v in f["_stage"].value_counts().sort_index().items()}
+    return {"link": "d", "description": "links (a) and D -> performance within servitization stages",
+            "stage_counts": counts, "rows": rows}
+
+
+# --------------------------------------------------------------------------- resilience
+def resilience_frame(panel: pd.DataFrame, *, outcome: str = "roa", shock_year: int = 2020, pre_years: int = 2,
+                     post_years: int = 2, by: Sequence[str] = ("serv", "dig")) -> pd.DataFrame:
+    """One row per firm observed before, in and after the shock year: ``pre`` (mean outcome over the
+    ``pre_years`` before), ``at`` (the shock year), ``post`` (mean over the ``post_years`` after),
+    ``drop`` = at - pre, ``recovery`` = post - at, ``net`` = post - pre, and the pre-shock means of ``by``."""
+    p = panel[["firm", "year", outcome, *by]]
+    pre = p[(p["year"] >= shock_year - pre_years) & (p["year"] < shock_year)].groupby("firm")[[outcome, *by]].mean()
+    at = p[p["year"] == shock_year].set_index("firm")[outcome]
+    post = p[(p["year"] > shock_year) & (p["year"] <= shock_year + post_years)].groupby("firm")[outcome].mean()
+    out = pd.DataFrame({"pre": pre[outcome], "at": at, "post": post})
+    for v in by:
+        out[f"{v}_pre"] = pre[v]
+    out = out.dropna().sort_index()
+    out["drop"] = out["at"] - out["pre"]
+    out["recovery"] = out["post"] - out["at"]
+    out["net"] = out["post"] - out["pre"]
+    return out.reset_index().rename(columns={"index": "firm"})
+
+
+def resilience(panel: pd.DataFrame, *, outcome: str = "roa", shock_year: int = 2020, pre_years: int = 2,
+               post_years: int = 2, by: Sequence[str] = ("serv", "dig"), alpha: float = 0.05) -> dict[str, Any]:
+    """Link (e): cross-firm regressions (HC1) of the drop, the recovery and the net change on the
+    pre-shock Serv and Dig, and mean drop/recovery by median splits of both."""
+    rf = resilience_frame(panel, outcome=outcome, shock_year=shock_year, pre_years=pre_years,
+                          post_years=post_years, by=by)
+    regressors = [f"{v}_pre" for v in by]
+    rows = []
+    if len(rf) > len(regressors) + 5:
+        for y in ("drop", "recovery", "net"):
+            rows += regression_rows(_feols(rf, y, regressors, (), None), y, regressors, alpha)
+    groups = []
+    if len(rf):
+        hi = {v: rf[f"{v}_pre"] > rf[f"{v}_pre"].median() for v in by}
+        key = pd.Series([""] * len(rf), index=rf.index)
+        for v in by:
+            key = key + np.where(hi[v], f"high_{v};", f"low_{v};")
+        for k, g in rf.groupby(key.str.rstrip(";"), sort=True):
+            groups.append({"group": str(k), "n_firms": int(len(g)), "drop": float(g["drop"].mean()),
+                           "recovery": float(g["recovery"].mean()), "net": float(g["net"].mean())})
+    return {"link": "e", "description": f"performance around the shock year {shock_year}",
+            "outcome": outcome, "shock_year": int(shock_year), "pre_years": int(pre_years),
+            "post_years": int(post_years), "n_firms": int(len(rf)), "rows": rows, "groups": groups}
