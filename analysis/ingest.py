@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+
+from analysis.codes import try_normalize_firm
 
 #: Canonical tables: column -> kind ("firm", "str", "date", "num"). Required columns are listed in
 #: REQUIRED; the others are optional and created empty when a vendor lacks them.
@@ -308,9 +309,6 @@ def read_raw_file(path: str | Path, header_rows: int = 1) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- canonical tables
 
-_CODE_RE = re.compile(r"^\d{1,6}$")
-
-
 def _firm_codes(values: pd.Series, frame: pd.DataFrame, column: str) -> tuple[pd.Series, int]:
     """Zero-padded 6-digit stock codes; '651' or 651.0 (lost zeros) become '000651'.
 
@@ -319,14 +317,13 @@ def _firm_codes(values: pd.Series, frame: pd.DataFrame, column: str) -> tuple[pd
     out = []
     padded = 0
     for v, f, r in zip(values, frame["_source_file"], frame["_source_row"]):
-        s = str(v).strip()
-        if s.endswith(".0"):
-            s = s[:-2]
-        if not _CODE_RE.match(s):
+        code = try_normalize_firm(str(v))
+        if code is None:
             raise RawDataError(f, "a stock code must be 1-6 digits (zero-padded 6-digit codes, "
                                   "e.g. '000651')", column=column, row=int(r), value=v)
-        padded += len(s) < 6
-        out.append(s.zfill(6))
+        digits = str(v).strip().removesuffix(".0")
+        padded += digits.isdigit() and len(digits) < 6
+        out.append(code)
     return pd.Series(out, index=values.index, dtype="str"), padded
 
 
