@@ -19,15 +19,20 @@ def _true_turning_point(m: dict[str, Any], z: float) -> float:
     return -(m["b1"] + m["b4"] * z) / (2.0 * (m["b2"] + m["b5"] * z))
 
 
-def truth_recovery(result: ModelResult, truth: dict[str, Any], level: float = 0.95) -> pd.DataFrame:
-    """One row per checked quantity: true value, estimate, interval, whether it is covered."""
-    spec = result.spec
+def true_coefficients(result: ModelResult, truth: dict[str, Any]) -> dict[str, float]:
+    """The true model's coefficients under the result's coefficient names (moderated model only)."""
     m = truth["model"]
-    x, z = spec["x"], spec["moderator"]
+    x, z = result.spec["x"], result.spec["moderator"]
     if z is None:
         raise ValueError("truth recovery needs the moderated model (the true model has Serv x Dig terms)")
-    true_coef = {x: m["b1"], f"{x}_sq": m["b2"], z: m["b3"], f"{x}_x_{z}": m["b4"],
-                 f"{x}_sq_x_{z}": m["b5"], **m["controls"]}
+    return {x: m["b1"], f"{x}_sq": m["b2"], z: m["b3"], f"{x}_x_{z}": m["b4"],
+            f"{x}_sq_x_{z}": m["b5"], **m["controls"]}
+
+
+def truth_recovery(result: ModelResult, truth: dict[str, Any], level: float = 0.95) -> pd.DataFrame:
+    """One row per checked quantity: true value, estimate, interval, whether it is covered."""
+    m = truth["model"]
+    true_coef = true_coefficients(result, truth)
     crit = stats.t.ppf(0.5 + level / 2, result.df_t)
     rows = []
     params = result.params()
@@ -60,10 +65,7 @@ def joint_wald(result: ModelResult, truth: dict[str, Any]) -> dict[str, float]:
     """
     import numpy as np
 
-    m = truth["model"]
-    x, z = result.spec["x"], result.spec["moderator"]
-    true_coef = {x: m["b1"], f"{x}_sq": m["b2"], z: m["b3"], f"{x}_x_{z}": m["b4"],
-                 f"{x}_sq_x_{z}": m["b5"], **m["controls"]}
+    true_coef = true_coefficients(result, truth)
     names = [n for n in true_coef if n in result.names]
     d = result.params().loc[names].to_numpy() - np.array([true_coef[n] for n in names])
     V = result.cov().loc[names, names].to_numpy()

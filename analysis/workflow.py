@@ -21,9 +21,6 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-USER_ERRORS: tuple[type[BaseException], ...] = ()
-
-
 def _user_errors() -> tuple[type[BaseException], ...]:
     from analysis.ingest import RawDataError
 
