@@ -55,6 +55,15 @@ MEDIATION_ASSUMPTIONS = [
     "Linearity and additivity of both equations (product-of-coefficients indirect effect a*b).",
     "Firm clusters are independent (the bootstrap resamples whole firms).",
 ]
+#: with ``curve``: D's effect may vary along the servitization curve (no longer an assumption)
+MEDIATION_ASSUMPTIONS_CURVE = [
+    MEDIATION_ASSUMPTIONS[0],
+    "No Dig x D interaction in the outcome model (the effect of D on performance does not depend on Dig); "
+    "it may vary with Serv (b path b0 + b1 Serv + b2 Serv^2, as in link (b)).",
+    "Linearity of the mediator equation in Dig and of the outcome equation in Dig (the a path does not vary "
+    "with Serv); the average indirect effect averages a*b(Serv) over the estimation sample.",
+    MEDIATION_ASSUMPTIONS[3],
+]
 
 
 def _cfg(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -244,35 +253,86 @@ def _fe_coef(y: np.ndarray, X: np.ndarray, fe: np.ndarray) -> np.ndarray:
 
 def mediation(frame: pd.DataFrame, *, treatment: str = "dig", mediator: str = "ccd", outcome: str = "roa",
               controls: Sequence[str] = (), fixed_effects: Sequence[str] = ("firm", "year"),
-              cluster: str = "firm", reps: int = 499, seed: int = 0, alpha: float = 0.05) -> dict[str, Any]:
+              cluster: str = "firm", curve: str | None = None, curve_quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+              reps: int = 499, seed: int = 0, alpha: float = 0.05) -> dict[str, Any]:
     """Link (c): Dig -> D -> performance (product of coefficients).
 
-    mediator:  M = a T + controls + FE;    outcome: Y = c' T + b M + controls + FE;   total: Y = c T + ...
-    Indirect effect a*b, direct c', total c, share a*b / c. Interval: percentile bootstrap over
-    firms (clusters resampled with replacement, each draw a distinct FE group), ``reps`` draws
-    from ``numpy.random.default_rng(seed)``. Assumptions: :data:`MEDIATION_ASSUMPTIONS`.
+    Without ``curve``::
+
+        mediator:  M = a T + controls + FE;    outcome: Y = c' T + b M + controls + FE;   total: Y = c T + ...
+
+    Indirect effect a*b, direct c', total c (= c' + a b exactly, same sample), share a*b / c.
+
+    With ``curve`` = x (the servitization variable), D's effect on performance may vary along the
+    servitization curve, as link (b) allows (a moderated b path, "conditional process" mediation)::
+
+        outcome: Y = c' T + b0 M + b1 M x + b2 M x^2 + g1 x + g2 x^2 + controls + FE
+        total:   Y = c T + g1 x + g2 x^2 + controls + FE
+
+    b(x) = b0 + b1 x + b2 x^2 (with a delta-method interval at the ``curve_quantiles`` of x and at
+    the sample mean of b); conditional indirect effects a*b(x) at those quantiles and the average
+    indirect effect a * mean_i b(x_i) (the indirect effect reported as ``indirect``).
+
+    Intervals of indirect effects: percentile bootstrap over firms (clusters resampled with
+    replacement, each draw a distinct FE group), ``reps`` draws from ``numpy.random.default_rng(seed)``;
+    conditional effects are evaluated at the full-sample quantiles of x in every draw. Assumptions:
+    :data:`MEDIATION_ASSUMPTIONS`.
     """
-    cols = list(dict.fromkeys([outcome, treatment, mediator, *controls, *fixed_effects, cluster]))
+    from scipy import stats
+
+    cols = list(dict.fromkeys([outcome, treatment, mediator, *([curve] if curve else []), *controls,
+                               *fixed_effects, cluster]))
     data = frame[cols].replace([np.inf, -np.inf], np.nan).dropna().reset_index(drop=True)
     data = data.sort_values([cluster, *[f for f in fixed_effects if f != cluster]], kind="stable").reset_index(drop=True)
+    curve_terms: list[str] = []
+    b_terms = [mediator]
+    if curve:
+        x = data[curve].to_numpy(float)
+        data[f"{curve}_sq"] = x ** 2
+        data[f"{mediator}_x_{curve}"] = data[mediator] * x
+        data[f"{mediator}_x_{curve}_sq"] = data[mediator] * x ** 2
+        curve_terms = [curve, f"{curve}_sq"]
+        b_terms = [mediator, f"{mediator}_x_{curve}", f"{mediator}_x_{curve}_sq"]
     a_fit = _feols(data, mediator, [treatment, *controls], fixed_effects, cluster)
-    b_fit = _feols(data, outcome, [treatment, mediator, *controls], fixed_effects, cluster)
-    c_fit = _feols(data, outcome, [treatment, *controls], fixed_effects, cluster)
+    b_fit = _feols(data, outcome, [treatment, *b_terms, *curve_terms, *controls], fixed_effects, cluster)
+    c_fit = _feols(data, outcome, [treatment, *curve_terms, *controls], fixed_effects, cluster)
     a = float(a_fit.coef()[treatment])
-    b = float(b_fit.coef()[mediator])
+    bvec = b_fit.coef()[b_terms].to_numpy(float)
     cprime = float(b_fit.coef()[treatment])
     total = float(c_fit.coef()[treatment])
+
+    def basis(xv: Any) -> np.ndarray:  # b(x) = basis(x) @ bvec
+        xv = np.asarray(xv, dtype=float)
+        return np.column_stack([np.ones_like(xv), xv, xv ** 2]) if curve else np.ones((xv.size, 1))
+
+    xs = data[curve].to_numpy(float) if curve else np.zeros(len(data))
+    at_points = [("mean_effect", None)] + ([(f"p{round(q * 100):d}", float(np.quantile(xs, q))) for q in curve_quantiles]
+                                           if curve else [])
+    weights_of = {name: (basis(xs).mean(axis=0) if xv is None else basis([xv])[0]) for name, xv in at_points}
+
+    # b path along the curve: analytic (delta method, linear in the coefficients)
+    V = pd.DataFrame(b_fit._vcov, index=b_fit.coef().index, columns=b_fit.coef().index).loc[b_terms, b_terms].to_numpy()
+    df = float(b_fit._df_t)
+    tcrit = float(stats.t.ppf(1 - alpha / 2, df))
+    b_at = []
+    for name, xv in at_points:
+        g = weights_of[name]
+        est, se = float(g @ bvec), float(np.sqrt(g @ V @ g))
+        b_at.append({"at": name, "x": xv, "estimate": est, "se": se, "ci_lower": est - tcrit * se,
+                     "ci_upper": est + tcrit * se, "p": float(2 * stats.t.sf(abs(est / se), df)) if se > 0 else None})
 
     y = data[outcome].to_numpy(float)
     m = data[mediator].to_numpy(float)
     t = data[treatment].to_numpy(float)
     C = data[list(controls)].to_numpy(float) if controls else np.zeros((len(data), 0))
+    B = data[b_terms + curve_terms].to_numpy(float)
     groups, starts = np.unique(data[cluster].to_numpy(), return_index=True)
     bounds = np.append(starts, len(data))
     rows_of = [np.arange(bounds[i], bounds[i + 1]) for i in range(len(groups))]
     other_fe = [f for f in fixed_effects if f != cluster]
     rng = np.random.default_rng(seed)
-    draws = np.empty(reps)
+    fixed_points = [name for name, xv in at_points if xv is not None]
+    draws = np.empty((reps, 1 + len(fixed_points)))
     for r in range(reps):
         pick = rng.integers(0, len(groups), len(groups))
         idx = np.concatenate([rows_of[g] for g in pick])
@@ -281,26 +341,41 @@ def mediation(frame: pd.DataFrame, *, treatment: str = "dig", mediator: str = "c
         for f in fixed_effects:
             fe_cols.append(new_id if f == cluster else pd.factorize(data[f].to_numpy()[idx])[0])
         fe = np.column_stack(fe_cols) if fe_cols else np.zeros((len(idx), 0))
-        Xa = np.column_stack([t[idx], C[idx]])
-        Xb = np.column_stack([t[idx], m[idx], C[idx]])
-        draws[r] = _fe_coef(m[idx], Xa, fe)[0] * _fe_coef(y[idx], Xb, fe)[1]
-    lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
-    p_boot = float(min(1.0, 2 * min(np.mean(draws <= 0), np.mean(draws >= 0))))
+        a_r = _fe_coef(m[idx], np.column_stack([t[idx], C[idx]]), fe)[0]
+        b_r = _fe_coef(y[idx], np.column_stack([t[idx], B[idx], C[idx]]), fe)[1:1 + len(b_terms)]
+        draws[r, 0] = a_r * float(basis(xs[idx]).mean(axis=0) @ b_r)
+        for j, name in enumerate(fixed_points, start=1):
+            draws[r, j] = a_r * float(weights_of[name] @ b_r)
+
+    def interval(k: int, estimate: float, label: str, xv: float | None) -> dict[str, Any]:
+        d = draws[:, k]
+        lo, hi = np.quantile(d, [alpha / 2, 1 - alpha / 2])
+        return {"at": label, "x": xv, "estimate": estimate, "ci_lower": float(lo), "ci_upper": float(hi),
+                "level": 1 - alpha, "p_bootstrap": float(min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)))),
+                "bootstrap_se": float(np.std(d, ddof=1))}
+
+    b_mean = float(weights_of["mean_effect"] @ bvec)
+    indirect = interval(0, a * b_mean, "mean_effect", None)
+    indirect.update({"reps": int(reps), "seed": int(seed), "method": "firm-cluster bootstrap, percentile interval"})
+    indirect_at = [interval(j, a * float(weights_of[name] @ bvec), name, dict(at_points)[name])
+                   for j, name in enumerate(fixed_points, start=1)]
     return {
-        "link": "c", "description": "mediation Dig -> coupling D -> performance (product of coefficients)",
-        "treatment": treatment, "mediator": mediator, "outcome": outcome, "controls": list(controls),
-        "fixed_effects": list(fixed_effects), "cluster": cluster, "other_fixed_effects": other_fe,
-        "n_obs": int(len(data)), "n_clusters": int(len(groups)),
+        "link": "c", "description": "mediation Dig -> coupling D -> performance (product of coefficients)"
+                                   + (f"; D's effect varies along the {curve} curve" if curve else ""),
+        "treatment": treatment, "mediator": mediator, "outcome": outcome, "curve": curve,
+        "controls": list(controls), "fixed_effects": list(fixed_effects), "cluster": cluster,
+        "other_fixed_effects": other_fe, "n_obs": int(len(data)), "n_clusters": int(len(groups)),
         "a_path": regression_rows(a_fit, "a_path", [treatment], alpha)[0],
         "b_path": regression_rows(b_fit, "b_path", [mediator], alpha)[0],
+        "b_path_terms": regression_rows(b_fit, "b_path", b_terms, alpha),
+        "b_path_at": b_at,
         "direct": regression_rows(b_fit, "direct", [treatment], alpha)[0],
         "total": regression_rows(c_fit, "total", [treatment], alpha)[0],
-        "indirect": {"estimate": a * b, "ci_lower": float(lo), "ci_upper": float(hi), "level": 1 - alpha,
-                     "p_bootstrap": p_boot, "bootstrap_se": float(np.std(draws, ddof=1)),
-                     "reps": int(reps), "seed": int(seed), "method": "firm-cluster bootstrap, percentile interval"},
-        "proportion_mediated": float(a * b / total) if total != 0 else None,
-        "check_total_equals_direct_plus_indirect": float(total - (cprime + a * b)),
-        "assumptions": MEDIATION_ASSUMPTIONS,
+        "indirect": indirect,
+        "indirect_at": indirect_at,
+        "proportion_mediated": float(a * b_mean / total) if total != 0 else None,
+        "check_total_equals_direct_plus_indirect": None if curve else float(total - (cprime + a * b_mean)),
+        "assumptions": MEDIATION_ASSUMPTIONS if not curve else MEDIATION_ASSUMPTIONS_CURVE,
     }
 
 
@@ -333,14 +408,20 @@ def classify_stages(frame: pd.DataFrame, method: str = "share", *, share_thresho
 def stage_heterogeneity(frame: pd.DataFrame, stages: pd.Series, *, dig: str = "dig", mediator: str = "ccd",
                         outcome: str = "roa", controls: Sequence[str] = (),
                         fixed_effects: Sequence[str] = ("firm", "year"), cluster: str | None = "firm",
-                        alpha: float = 0.05) -> dict[str, Any]:
-    """Link (d): links (a) D on Dig, and D on performance (with Dig), estimated within each stage."""
+                        curve: str | None = None, alpha: float = 0.05) -> dict[str, Any]:
+    """Link (d): links (a) D on Dig, and D on performance (with Dig, and with ``curve`` and its square
+    as controls when given: the within-stage D coefficient is then D's average effect in the stage net
+    of the servitization curve), estimated within each stage."""
     f = frame.assign(_stage=stages.to_numpy())
+    curve_terms = []
+    if curve:
+        f[f"{curve}_sq"] = f[curve] ** 2
+        curve_terms = [curve, f"{curve}_sq"]
     rows = []
     for stage in sorted(f["_stage"].dropna().unique()):
         sub = f[f["_stage"] == stage]
         for model, y, xs, keep in ((f"{stage}:dig_{mediator}", mediator, [dig, *controls], dig),
-                                   (f"{stage}:{mediator}_{outcome}", outcome, [mediator, dig, *controls], mediator)):
+                                   (f"{stage}:{mediator}_{outcome}", outcome, [mediator, dig, *curve_terms, *controls], mediator)):
             try:
                 fit = _feols(sub, y, xs, fixed_effects, cluster)
                 rs = regression_rows(fit, model, [keep], alpha)
@@ -352,7 +433,7 @@ def stage_heterogeneity(frame: pd.DataFrame, stages: pd.Series, *, dig: str = "d
             rows += rs
     counts = {str(k): int(v) for k, v in f["_stage"].value_counts().sort_index().items()}
     return {"link": "d", "description": "links (a) and D -> performance within servitization stages",
-            "stage_counts": counts, "rows": rows}
+            "outcome": outcome, "curve": curve, "stage_counts": counts, "rows": rows}
 
 
 # --------------------------------------------------------------------------- resilience

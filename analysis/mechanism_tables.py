@@ -14,7 +14,23 @@ import pandas as pd
 from analysis.tables import Table, stars
 
 LINKS = ("coupling", "moderation", "mediation", "stages", "resilience")
+#: links estimated once per performance outcome (``mechanism.outcomes``); coupling (a) has no outcome
+OUTCOME_LINKS = LINKS[1:]
 FORMATS = ("md", "tex", "csv")
+
+
+def result_names(outcomes: list[str] | tuple[str, ...]) -> list[str]:
+    """Names of the saved link results (paper/results/mechanism/<name>.json, tables mechanism_<name>):
+    ``coupling`` and ``<link>_<outcome>`` for the other links and every outcome."""
+    return ["coupling"] + [f"{link}_{y}" for link in OUTCOME_LINKS for y in outcomes]
+
+
+def parse_result_name(name: str) -> tuple[str, str | None]:
+    """``moderation_tobin_q`` -> (``moderation``, ``tobin_q``); ``coupling`` -> (``coupling``, None)."""
+    link, _, outcome = name.partition("_")
+    if link not in LINKS or (link == "coupling") != (outcome == ""):
+        raise ValueError(f"not a mechanism result name: {name!r}")
+    return link, outcome or None
 
 
 def _f(x: Any, digits: int = 4) -> str:
@@ -79,22 +95,45 @@ def moderation_table_mech(res: dict[str, Any]) -> Table:
                  _frame(rows, ["Estimate", "SE", "p"]), notes, tidy)
 
 
+def _point_label(r: dict[str, Any], curve: str | None) -> str:
+    return "sample mean" if r["at"] == "mean_effect" else f"{curve} = {_f(r['x'], 3)} ({r['at']})"
+
+
 def mediation_table(res: dict[str, Any]) -> Table:
+    curve = res.get("curve")
     rows = []
-    for key, label in (("a_path", "a: Dig -> D"), ("b_path", "b: D -> performance"),
+    b_label = f"b: D -> performance (at {curve} = 0)" if curve else "b: D -> performance"
+    for key, label in (("a_path", "a: Dig -> D"), ("b_path", b_label),
                        ("direct", "c': direct effect of Dig"), ("total", "c: total effect of Dig")):
         rows.append(("paths", label, _reg_cells(res[key])))
+    if curve:
+        for r in res["b_path_terms"][1:]:
+            rows.append(("paths", f"b: {r['term']}", _reg_cells(r)))
+        for r in res["b_path_at"]:
+            rows.append(("b(x): effect of D", _point_label(r, curve),
+                         [_f(r["estimate"]) + stars(r["p"]), _f(r["se"]), _f(r["p"], 3),
+                          f"[{_f(r['ci_lower'])}, {_f(r['ci_upper'])}]", "", ""]))
     ind = res["indirect"]
-    rows.append(("indirect", "a*b", [_f(ind["estimate"], 5) + stars(ind["p_bootstrap"]), _f(ind["bootstrap_se"], 5),
-                                     _f(ind["p_bootstrap"], 3), f"[{_f(ind['ci_lower'], 5)}, {_f(ind['ci_upper'], 5)}]",
-                                     str(res["n_obs"]), str(res["n_clusters"])]))
+    for r in [ind, *res.get("indirect_at", [])]:
+        label = "a*b" if not curve else ("a*b, average over the sample" if r["at"] == "mean_effect"
+                                         else f"a*b({_point_label(r, curve)})")
+        rows.append(("indirect", label, [_f(r["estimate"], 5) + stars(r["p_bootstrap"]), _f(r["bootstrap_se"], 5),
+                                         _f(r["p_bootstrap"], 3), f"[{_f(r['ci_lower'], 5)}, {_f(r['ci_upper'], 5)}]",
+                                         str(res["n_obs"]), str(res["n_clusters"])]))
     rows.append(("indirect", "share mediated", [_f(res["proportion_mediated"], 3), "", "", "", "", ""]))
-    notes = [f"Link (c): product-of-coefficients mediation with firm and year effects; indirect-effect interval "
-             f"and p from a {ind['method']} ({ind['reps']} draws, seed {ind['seed']})."]
+    notes = [f"Link (c): product-of-coefficients mediation of {res['outcome']} with firm and year effects; "
+             f"indirect-effect intervals and p from a {ind['method']} ({ind['reps']} draws, seed {ind['seed']})."]
+    if curve:
+        notes.append(f"D's effect b({curve}) = b0 + b1 {curve} + b2 {curve}^2 varies along the servitization curve "
+                     f"(outcome model with {curve}, {curve}^2 and their products with D); b(x) intervals by the "
+                     "delta method; conditional indirect effects a*b(x) at the quantiles of " + curve + ".")
     notes += ["Assumption: " + a for a in res["assumptions"]]
     tidy = pd.DataFrame([{**res[k], "path": k} for k in ("a_path", "b_path", "direct", "total")]
-                        + [{"path": "indirect", "coef": ind["estimate"], "se": ind["bootstrap_se"],
-                            "p": ind["p_bootstrap"], "ci_lower": ind["ci_lower"], "ci_upper": ind["ci_upper"]}])
+                        + [{"path": f"b_at_{r['at']}", "x": r["x"], "coef": r["estimate"], "se": r["se"], "p": r["p"],
+                            "ci_lower": r["ci_lower"], "ci_upper": r["ci_upper"]} for r in res.get("b_path_at", [])]
+                        + [{"path": f"indirect_{r['at']}", "x": r["x"], "coef": r["estimate"], "se": r["bootstrap_se"],
+                            "p": r["p_bootstrap"], "ci_lower": r["ci_lower"], "ci_upper": r["ci_upper"]}
+                           for r in [ind, *res.get("indirect_at", [])]])
     return Table("mechanism_mediation", "Mediation: digitalization, coupling and performance",
                  _frame(rows, _REG_HEADER), notes, tidy)
 
@@ -103,7 +142,9 @@ def stages_table(res: dict[str, Any]) -> Table:
     rows = [(r["stage"], f"{r['stage']}: " + r["model"].split(":", 1)[1] + f" ({r['term']})", _reg_cells(r))
             for r in res["rows"]]
     counts = ", ".join(f"{k}: {v}" for k, v in res["stage_counts"].items())
-    notes = [f"Link (d): within each servitization stage, D on Dig and performance on D (with Dig); firm-years per stage {counts}."]
+    controls = f"with Dig, {res['curve']} and {res['curve']}^2" if res.get("curve") else "with Dig"
+    notes = [f"Link (d): within each servitization stage, D on Dig and performance on D ({controls}); "
+             f"firm-years per stage {counts}."]
     return Table("mechanism_stages", "Coupling links by servitization stage", _frame(rows, _REG_HEADER), notes,
                  pd.DataFrame(res["rows"]))
 
@@ -122,7 +163,13 @@ def resilience_table(res: dict[str, Any]) -> Table:
 
 
 def mechanism_table(link: str, res: dict[str, Any], measures: dict[str, Any] | None = None) -> Table:
+    """The table of one saved result; links b-e are named and titled with their outcome."""
     if link == "coupling":
         return coupling_table(res, measures)
-    return {"moderation": moderation_table_mech, "mediation": mediation_table, "stages": stages_table,
-            "resilience": resilience_table}[link](res)
+    table = {"moderation": moderation_table_mech, "mediation": mediation_table, "stages": stages_table,
+             "resilience": resilience_table}[link](res)
+    outcome = res.get("outcome") or res.get("result", {}).get("outcome")
+    if outcome:
+        table.name = f"{table.name}_{outcome}"
+        table.title = f"{table.title}: {outcome}"
+    return table

@@ -6,7 +6,7 @@
 from analysis.ingest import TABLES as CANONICAL_TABLES, find_files, load_vendor_mapping
 
 DEMO_FILES = ["TRD_Co.xlsx", "FS_Combas.csv", "FN_Fn045.txt", "STK_IndustryClass.csv",
-              "TRD_Year.csv", "HLD_CR.xlsx", "PT_LCRDSpend.csv"]
+              "TRD_Year.csv", "HLD_CR.xlsx", "PT_LCRDSpend.csv", "PT_PatentApply.csv"]
 
 
 def demo_statement_files():
@@ -29,6 +29,7 @@ if config["source"] == "demo":
         params:
             demo=config["demo"],
             seed=config["seed"],
+            mechanism=config["mechanism"],
         log:
             "logs/demo_data.log",
         script:

@@ -1,12 +1,14 @@
 # Mechanism (issue 9): product-service innovation coupling (coupling coordination degree) and the
 # tests of its links. Measures live in data_clean/mechanism.parquet (the panel and its ledger are not
 # changed); they are joined to the panel inside each link job.
-from analysis.mechanism_tables import FORMATS as MECHANISM_TABLE_FORMATS, LINKS as MECHANISM_LINKS
+from analysis.mechanism_tables import FORMATS as MECHANISM_TABLE_FORMATS, result_names
 
 _MECH = config["mechanism"]
+# coupling (link a) once; links b-e once per performance outcome (mechanism.outcomes)
+MECHANISM_RESULTS = result_names(_MECH["outcomes"])
 MECHANISM_OUTPUTS = (
-    [f"paper/results/mechanism/{link}.json" for link in MECHANISM_LINKS]
-    + [f"paper/tables/mechanism_{link}.{ext}" for link in MECHANISM_LINKS for ext in MECHANISM_TABLE_FORMATS]
+    [f"paper/results/mechanism/{name}.json" for name in MECHANISM_RESULTS]
+    + [f"paper/tables/mechanism_{name}.{ext}" for name in MECHANISM_RESULTS for ext in MECHANISM_TABLE_FORMATS]
     if _MECH["enabled"] else []
 )
 
@@ -31,33 +33,33 @@ rule mechanism_measures:
 
 
 rule mechanism_link:
-    """One link: coupling (a), moderation (b), mediation (c), stages (d) or resilience (e)."""
+    """One link: coupling (a), or moderation (b), mediation (c), stages (d), resilience (e) for one outcome."""
     input:
         panel="data_clean/panel.parquet",
         measures="data_clean/mechanism.parquet",
     output:
-        result="paper/results/mechanism/{link}.json",
+        result="paper/results/mechanism/{name}.json",
     params:
         mechanism=_MECH,
         models=config["models"],
         seed=config["seed"],
     wildcard_constraints:
-        link="|".join(MECHANISM_LINKS),
+        name="|".join(MECHANISM_RESULTS),
     log:
-        "logs/mechanism_{link}.log",
+        "logs/mechanism_{name}.log",
     script:
         "../scripts/mechanism_link.py"
 
 
 rule mechanism_tables:
-    """One table per link (Markdown, LaTeX, CSV), from the saved results."""
+    """One table per saved link result (Markdown, LaTeX, CSV)."""
     input:
-        results=[f"paper/results/mechanism/{link}.json" for link in MECHANISM_LINKS],
+        results=[f"paper/results/mechanism/{name}.json" for name in MECHANISM_RESULTS],
         info="paper/results/mechanism/measures.json",
     output:
-        [f"paper/tables/mechanism_{link}.{ext}" for link in MECHANISM_LINKS for ext in MECHANISM_TABLE_FORMATS],
+        [f"paper/tables/mechanism_{name}.{ext}" for name in MECHANISM_RESULTS for ext in MECHANISM_TABLE_FORMATS],
     params:
-        links=list(MECHANISM_LINKS),
+        names=list(MECHANISM_RESULTS),
         formats=list(MECHANISM_TABLE_FORMATS),
         outdir="paper/tables",
     log:

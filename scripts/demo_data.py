@@ -7,7 +7,8 @@ from analysis.workflow import run_rule
 
 def main(smk, log):
     params = params_from_config(smk.params.demo)
-    generate_demo(Path(smk.output.truth).parent, params, seed=int(smk.params.seed), progress=log)
+    generate_demo(Path(smk.output.truth).parent, params, seed=int(smk.params.seed), progress=log,
+                  coupling_config=smk.params.mechanism)
 
 
 run_rule(main, snakemake)  # noqa: F821

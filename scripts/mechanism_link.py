@@ -1,7 +1,9 @@
-"""Rule mechanism_link: one link of the mechanism (coupling, moderation, mediation, stages, resilience)."""
+"""Rule mechanism_link: one saved mechanism result - coupling (a), or moderation (b), mediation (c),
+stages (d), resilience (e) for one performance outcome (the wildcard ``name``, e.g. ``mediation_roa``)."""
 import pandas as pd
 
 from analysis import mechanism as mech
+from analysis.mechanism_tables import parse_result_name
 from analysis.workflow import run_rule, write_json
 
 
@@ -13,7 +15,10 @@ def main(smk, log):
     controls = list(models["controls"])
     common = dict(controls=controls, fixed_effects=list(models["fixed_effects"]), cluster=models["cluster"],
                   alpha=float(models["alpha"]))
-    link, y = smk.wildcards.link, cfg["outcome"]
+    link, y = parse_result_name(smk.wildcards.name)
+    curve = models["x"] if cfg["curve"] else None
+    if y is not None and y not in frame:
+        raise ValueError(f"mechanism.outcomes: {y!r} is not a column of the panel (data_clean/panel.parquet)")
     if link == "coupling":
         res = mech.link_dig_coupling(frame, dig=models["moderator"] or "dig", **common)
     elif link == "moderation":
@@ -21,18 +26,17 @@ def main(smk, log):
                                             quantiles=tuple(models["moderator_quantiles"]), **common)
     elif link == "mediation":
         res = mech.mediation(frame, outcome=y, controls=controls, fixed_effects=list(models["fixed_effects"]),
-                             cluster="firm", reps=int(cfg["mediation"]["reps"]), seed=int(smk.params.seed),
+                             cluster="firm", curve=curve, curve_quantiles=tuple(models["moderator_quantiles"]),
+                             reps=int(cfg["mediation"]["reps"]), seed=int(smk.params.seed),
                              alpha=float(models["alpha"]))
-        log(f"indirect effect {res['indirect']['estimate']:.5f} "
+        log(f"{y}: average indirect effect {res['indirect']['estimate']:.5f} "
             f"[{res['indirect']['ci_lower']:.5f}, {res['indirect']['ci_upper']:.5f}]")
     elif link == "stages":
-        res = mech.stage_heterogeneity(frame, frame["stage"], outcome=y, **common)
-    elif link == "resilience":
+        res = mech.stage_heterogeneity(frame, frame["stage"], outcome=y, curve=curve, **common)
+    else:
         sh = cfg["shock"]
         res = mech.resilience(frame, outcome=y, shock_year=int(sh["year"]), pre_years=int(sh["pre_years"]),
                               post_years=int(sh["post_years"]), alpha=float(models["alpha"]))
-    else:
-        raise ValueError(f"unknown mechanism link {link!r}")
     write_json(smk.output.result, res)
 
 

@@ -133,3 +133,50 @@ def test_innovation_indicators_service_growth_and_new_lines():
     np.testing.assert_allclose(out["service_growth"], [np.nan, 0.2, 0.05])
     np.testing.assert_allclose(out["new_service_lines"], [np.nan, 1.0, 1.0])
     assert out["invention_applications"].isna().all()
+
+
+def _curve_panel(seed=3, n_firms=250, years=range(2012, 2023), g=0.05, b=(0.3, -1.5, 2.5)):
+    """D = firm + year + g Dig + e; roa = firm + year + (b0 + b1 S + b2 S^2) D + S - 1.5 S^2 + u (no direct effect)."""
+    p = _panel(seed=seed, n_firms=n_firms, years=years, g=g, beta_d=0.0, direct=0.0)
+    rng = np.random.default_rng(seed + 100)
+    s = np.clip(rng.beta(2, 4, n_firms)[p["firm"].astype(int)] + rng.normal(0, 0.08, len(p)), 0, 1)
+    p["serv"] = s
+    p["roa"] = p["roa"] + (b[0] + b[1] * s + b[2] * s**2) * p["ccd"] + s - 1.5 * s**2 + rng.normal(0, 0.01, len(p))
+    return p
+
+
+def test_mediation_along_the_curve_recovers_the_b_path_and_no_direct_effect():
+    b = (0.3, -1.5, 2.5)
+    p = _curve_panel(b=b)
+    out = mech.mediation(p, controls=["size"], curve="serv", reps=99, seed=2)
+    assert out["check_total_equals_direct_plus_indirect"] is None and out["curve"] == "serv"
+    d = out["direct"]
+    assert d["ci_lower"] < 0 < d["ci_upper"]
+    truth = lambda x: b[0] + b[1] * x + b[2] * x**2  # noqa: E731
+    at = {r["at"]: r for r in out["b_path_at"]}
+    for name in ("p10", "p50", "p90"):
+        r = at[name]
+        assert r["ci_lower"] < truth(r["x"]) < r["ci_upper"], (name, r)
+    s = p["serv"].to_numpy()
+    assert at["p50"]["x"] == pytest.approx(np.quantile(s, 0.5))
+    mean_truth = truth(s).mean()
+    assert at["mean_effect"]["ci_lower"] < mean_truth < at["mean_effect"]["ci_upper"]
+    ind = out["indirect"]
+    assert ind["estimate"] == pytest.approx(out["a_path"]["coef"] * at["mean_effect"]["estimate"])
+    assert ind["ci_lower"] < 0.05 * mean_truth < ind["ci_upper"]
+    assert [r["at"] for r in out["indirect_at"]] == ["p10", "p50", "p90"]
+
+
+def test_b_path_delta_interval_equals_the_recentred_regression():
+    """b(x0) and its SE from the delta method equal the coefficient and SE of D in the model with
+    D*(x - x0) and D*(x^2 - x0^2) terms (an independent reparametrization in pyfixest)."""
+    import pyfixest as pf
+
+    p = _curve_panel(seed=4, n_firms=120)
+    out = mech.mediation(p, curve="serv", reps=19, seed=1)
+    r = next(r for r in out["b_path_at"] if r["at"] == "p90")
+    x0 = r["x"]
+    q = p.assign(serv_sq=p["serv"] ** 2, d1=p["ccd"] * (p["serv"] - x0), d2=p["ccd"] * (p["serv"] ** 2 - x0**2))
+    fit = pf.feols("roa ~ dig + ccd + d1 + d2 + serv + serv_sq | firm + year", q, vcov={"CRV1": "firm"})
+    assert r["estimate"] == pytest.approx(float(fit.coef()["ccd"]), rel=1e-6)
+    assert r["se"] == pytest.approx(float(fit.se()["ccd"]), rel=1e-6)

@@ -1,14 +1,24 @@
 """End to end: the mechanism stage on the small demo sample (config/test_config.yaml, seed 7).
 
-One pipeline run up to the mechanism tables (about 30 s). Checked: the mechanism measures cover
-exactly the panel's firm-years (nothing dropped, the panel untouched); the R&D intensity the pipeline
-measures equals the demo's true one, and is missing exactly where the demo withheld the R&D row;
-the coupling degree D in the output equals C, T and D recomputed independently (numpy entropy
-weights, hand formula); the known truth of the demo's mechanism extension is recovered: the effect
-of Dig on ln R&D intensity (truth.json: link_a_ln_rd_intensity_on_dig) lies in its 95% interval,
-and the implied sign of Dig's effect on D is found; every link has a result and a table.
-(The two-run byte identity of these outputs is checked by tests/test_pipeline.py, whose default
-target now includes them.)
+One pipeline run up to the mechanism tables (about 40 s). What is checked, against the demo's
+mechanism truth (analysis/demo/dgp.py MechanismTruth, data_raw/demo/truth_mechanism.json):
+
+- measurement: the panel is exactly the set of firm-years the generator expects (its sample flags);
+  the mechanism measures cover exactly the panel (nothing dropped); every innovation indicator, U1,
+  U2 and D equal the generator's values (which it computed to build Tobin's Q); D also equals C, T
+  and D recomputed here with numpy and the hand formula;
+- link (a): the effect of Dig on ln R&D intensity (a DGP parameter) is inside its 95% interval; the
+  implied sign of Dig's effect on D is found;
+- link (b) on Tobin's Q: a joint Wald test of the five true coefficients of the moderated curve, the
+  true turning points at the moderator quantiles and the true shape-flip value of D;
+- link (c) on Tobin's Q: the direct effect (truly 0), the effect of D at the Serv quantiles and its
+  sample mean (true b(S) = q_ccd + q_serv_ccd S + q_serv_sq_ccd S^2) inside their intervals;
+- link (d) on Tobin's Q: the within-stage D coefficient is a linear summary of a heterogeneous effect,
+  so its true value is the *pseudo-true* one: the same regression fitted to the noise-free systematic
+  part of Tobin's Q (E[Y | X] of the DGP); its 95% interval must cover that;
+- link (e) has no true value in the demo (no firm-specific shock): only its presence is checked;
+- every result (links b-e for ROA and Tobin's Q) has a table.
+(The two-run byte identity of these outputs is checked by tests/test_pipeline.py.)
 """
 
 from __future__ import annotations
@@ -23,9 +33,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.mechanism_tables import LINKS
+from analysis.demo.dgp import MechanismTruth
+from analysis.estimation import ModelResult
+from analysis.mechanism import stage_heterogeneity
+from analysis.mechanism_tables import result_names
 
 REPO = Path(__file__).resolve().parents[1]
+OUTCOMES = ["roa", "tobin_q"]
 pytestmark = pytest.mark.slow
 
 
@@ -35,7 +49,7 @@ def run(tmp_path_factory):
     shutil.copytree(REPO / "config", work / "config")
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
            "--configfile", str(work / "config" / "test_config.yaml"), "--cores", "2",
-           *[f"paper/tables/mechanism_{link}.md" for link in LINKS]]
+           *[f"paper/tables/mechanism_{name}.md" for name in result_names(OUTCOMES)]]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return work
@@ -45,18 +59,44 @@ def _load(run: Path, name: str) -> dict:
     return json.loads((run / f"paper/results/mechanism/{name}.json").read_text(encoding="utf-8"))
 
 
-def test_measures_cover_the_panel_and_equal_the_truth(run):
+def _truth(run: Path) -> dict:
+    return json.loads((run / "data_raw/demo/truth_mechanism.json").read_text(encoding="utf-8"))
+
+
+def _model(run: Path) -> MechanismTruth:
+    return MechanismTruth(**_truth(run)["model"])
+
+
+def _frame(run: Path) -> pd.DataFrame:
+    panel = pd.read_parquet(run / "data_clean/panel.parquet")
+    mech = pd.read_parquet(run / "data_clean/mechanism.parquet").drop(columns=["revenue"])
+    return panel.merge(mech, on=["firm", "year"], how="left", validate="1:1")
+
+
+def test_panel_is_the_expected_sample(run):
+    panel = pd.read_parquet(run / "data_clean/panel.parquet")
+    truth = pd.read_csv(run / "data_raw/demo/truth_firm_years.csv", dtype={"firm": str})
+    expected = set(map(tuple, truth.loc[truth["in_panel"], ["firm", "year"]].to_numpy()))
+    assert set(zip(panel["firm"], panel["year"])) == expected
+
+
+def test_measures_cover_the_panel_and_equal_the_generators(run):
     panel = pd.read_parquet(run / "data_clean/panel.parquet")
     mech = pd.read_parquet(run / "data_clean/mechanism.parquet")
-    assert len(mech) == len(panel)
     assert list(zip(mech["firm"], mech["year"])) == list(zip(panel["firm"], panel["year"]))
     truth = pd.read_csv(run / "data_raw/demo/truth_mechanism_firm_years.csv", dtype={"firm": str})
     m = mech.merge(truth, on=["firm", "year"], suffixes=("", "_true"), validate="1:1")
     assert len(m) == len(mech)
-    assert (m["rd_intensity"].notna() == m["has_rd"]).all()
-    assert (~m["has_rd"]).sum() > 0  # some withheld rows, kept as missing
-    ok = m["has_rd"]
-    np.testing.assert_allclose(m.loc[ok, "rd_intensity"], m.loc[ok, "rd_intensity_true"], rtol=1e-12)
+    assert (m["rd_intensity"].notna() == m["has_rd"]).all() and (~m["has_rd"]).sum() > 0  # withheld, kept
+    assert (m["invention_grants"].notna() == m["has_patents"]).all() and (~m["has_patents"]).sum() > 0
+    for col in ("rd_intensity", "invention_applications", "invention_grants", "service_growth",
+                "new_service_lines", "u1", "u2", "ccd"):
+        assert (m[col].isna() == m[f"{col}_true"].isna()).all(), col
+        np.testing.assert_allclose(m[col], m[f"{col}_true"], rtol=1e-10, atol=1e-12, err_msg=col)
+    assert (m["new_service_lines"] > 0).mean() > 0.05  # service lines do enter during the sample
+    info = _load(run, "measures")
+    assert set(info["u1_indicators"]) == {"rd_intensity", "invention_applications", "invention_grants"}
+    assert set(info["u2_indicators"]) == {"service_growth", "new_service_lines"}
 
 
 def test_coupling_degree_recomputed_independently(run):
@@ -82,25 +122,79 @@ def test_coupling_degree_recomputed_independently(run):
     assert mech["ccd"].notna().sum() == info["n_with_ccd"] > 1000
 
 
-def test_known_truth_of_link_a_is_recovered(run):
-    truth = json.loads((run / "data_raw/demo/truth_mechanism.json").read_text(encoding="utf-8"))
+def test_link_a_known_truth(run):
+    known = _truth(run)["known"]
     rows = {r["outcome"]: r for r in _load(run, "coupling")["rows"]}
-    g = truth["link_a_ln_rd_intensity_on_dig"]
+    g = known["link_a_ln_rd_intensity_on_dig"]
     assert rows["ln_rd_intensity"]["ci_lower"] < g < rows["ln_rd_intensity"]["ci_upper"]
-    assert np.sign(rows["ccd"]["coef"]) == truth["link_a_ccd_on_dig_sign"]
+    assert np.sign(rows["ccd"]["coef"]) == known["link_a_ccd_on_dig_sign"]
     assert rows["ccd"]["p_one_sided_positive"] < 0.01
 
 
-def test_every_link_has_a_result_and_a_table(run):
-    med = _load(run, "mediation")
+def test_link_b_recovers_the_moderated_curve_of_tobins_q(run):
+    from scipy import stats
+
+    m = _model(run)
+    result = ModelResult.from_dict(_load(run, "moderation_tobin_q")["result"])
+    true = m.tq_coefficients()
+    names = list(true)
+    d = result.params().loc[names].to_numpy() - np.array([true[n] for n in names])
+    V = result.cov().loc[names, names].to_numpy()
+    f_stat = float(d @ np.linalg.solve(V, d) / len(names))
+    assert stats.f.sf(f_stat, len(names), result.df_t) > 0.05, f_stat
+    rows = result.extras["moderation"]
+    tps = [r for r in rows if r["quantity"] == "turning_point"]
+    assert len(tps) == 3
+    for r in tps:
+        assert r["ci_lower"] < m.turning_point(r["z"]) < r["ci_upper"], r
+    (flip,) = [r for r in rows if r["quantity"] == "shape_flip_z"]
+    true_flip = -m.q_serv_sq / m.q_serv_sq_ccd
+    assert flip["ci_lower"] < true_flip < flip["ci_upper"]
+    (b5,) = [r for r in rows if r["quantity"] == "flattening_b5"]
+    assert b5["p"] < 0.001  # D flattens the curve (true b5 = 2.5)
+
+
+def test_link_c_recovers_the_b_path_and_the_absent_direct_effect(run):
+    m = _model(run)
+    med = _load(run, "mediation_tobin_q")
+    assert med["curve"] == "serv" and med["n_obs"] > 1000
+    assert med["direct"]["ci_lower"] < _truth(run)["known"]["link_c_direct_effect"] < med["direct"]["ci_upper"]
+    frame = _frame(run).dropna(subset=["tobin_q", "dig", "ccd", "serv", "size", "lev", "growth"])
+    assert len(frame) == med["n_obs"]
+    for r in med["b_path_at"]:
+        true = float(np.mean(m.ccd_effect(frame["serv"].to_numpy()))) if r["x"] is None else float(m.ccd_effect(r["x"]))
+        assert r["ci_lower"] < true < r["ci_upper"], (r, true)
     ind = med["indirect"]
     assert ind["ci_lower"] <= ind["estimate"] <= ind["ci_upper"] and ind["reps"] == 499
-    assert len(med["assumptions"]) >= 3
-    mod = _load(run, "moderation")["result"]
-    assert {"serv_x_ccd", "serv_sq_x_ccd"} <= set(mod["names"])
-    assert any(r["quantity"] == "shape_flip_z" for r in mod["extras"]["moderation"])
-    assert set(_load(run, "stages")["stage_counts"]) == {"stage1", "stage2", "stage3"}
-    assert _load(run, "resilience")["n_firms"] > 50
-    for link in LINKS:
+    assert len(med["indirect_at"]) == 3 and len(med["assumptions"]) >= 3
+
+
+def test_link_d_covers_the_pseudo_true_stage_effects(run):
+    m = _model(run)
+    frame = _frame(run)
+    s, d = frame["serv"], frame["ccd"]
+    frame["tq_systematic"] = m.q_serv * s + m.q_serv_sq * s**2 + m.ccd_effect(s) * d
+    common = dict(controls=["size", "lev", "growth"], curve="serv")
+    sample = frame.dropna(subset=["tobin_q"])
+    pseudo = stage_heterogeneity(sample, sample["stage"], outcome="tq_systematic", **common)
+    est = _load(run, "stages_tobin_q")
+    assert set(est["stage_counts"]) == {"stage1", "stage2", "stage3"}
+    true_by_model = {r["model"].replace("tq_systematic", "tobin_q"): r["coef"] for r in pseudo["rows"]}
+    checked = 0
+    for r in est["rows"]:
+        if r["model"].endswith("ccd_tobin_q"):
+            assert r["ci_lower"] < true_by_model[r["model"]] < r["ci_upper"], (r, true_by_model[r["model"]])
+            checked += 1
+    assert checked == 3
+
+
+def test_every_result_has_a_table(run):
+    for outcome in OUTCOMES:
+        mod = _load(run, f"moderation_{outcome}")["result"]
+        assert {"serv_x_ccd", "serv_sq_x_ccd"} <= set(mod["names"])
+        assert _load(run, f"resilience_{outcome}")["n_firms"] > 50
+    for name in result_names(OUTCOMES):
         for ext in ("md", "tex", "csv"):
-            assert (run / f"paper/tables/mechanism_{link}.{ext}").stat().st_size > 200
+            assert (run / f"paper/tables/mechanism_{name}.{ext}").stat().st_size > 200
+    md = (run / "paper/tables/mechanism_mediation_tobin_q.md").read_text(encoding="utf-8")
+    assert "tobin_q" in md and "serv = " in md

@@ -64,15 +64,29 @@ class DemoParams:
 
 @dataclass(frozen=True)
 class MechanismTruth:
-    """Known truth of the mechanism extension of the demo (R&D expense, own random stream).
+    """Known truth of the mechanism extension of the demo (:mod:`analysis.demo.mechanism`).
 
-    ln(R&D expense / operating revenue) = ln_rd_mean + firm effect + year effect + g_dig * Dig + noise,
-    with Dig the demo's true (= measured) digitalization index. R&D rows are withheld for a share
-    ``share_missing_rd`` of firm-years (the mechanism stage must leave them missing, not drop them).
-    Only this equation is known truth; the coupling degree D built from it is a data-dependent
-    (entropy-weighted, min-max normalized) transform, so for D only the sign of its Dig effect is
-    implied (D increases with U1 given U2; U2 comes from the segment data, which do not depend on Dig
-    beyond firm and year effects).
+    Product innovation (own random streams, so the main model's data are unchanged):
+
+    - ln(R&D expense / operating revenue) = ln_rd_mean + firm + year + g_dig * Dig + noise; R&D rows
+      withheld for a share ``share_missing_rd`` of firm-years;
+    - invention patent applications ~ Poisson(exp(patent_mean + firm + patent_dig * Dig)), grants ~
+      Binomial(applications, grant_rate); patent rows withheld for ``share_missing_patents``.
+
+    Service innovation: a servitizing firm's first service line is reported from its first year, each
+    further line of the main generator from an entry year that comes earlier for firms with a higher
+    baseline digitalization (``entry_dig_years`` years per standard deviation); ``extra_service_lines``
+    more lines take over a part of the first line's revenue, each opened in a year with a hazard that
+    rises with that year's Dig (``entry_hazard`` at the mean Dig, logit slope ``entry_hazard_dig``), so
+    new service lines appear during the sample, more often in digital firm-years (the service share
+    itself is unchanged).
+
+    Performance through coupling: Tobin's Q (market value of equity + liabilities over total assets)
+    = tq_mean + firm + year + q_serv S + q_serv_sq S^2 + q_ccd D + q_serv_ccd S D + q_serv_sq_ccd S^2 D
+    + noise, with S the true (= measured) service share and D the coupling coordination degree the
+    generator computes with the package's own entropy/coupling functions over the firm-years it
+    expects in the estimation panel (the end-to-end test checks that the pipeline's D equals it).
+    Dig has no direct effect on Tobin's Q: it works only through D.
     """
 
     g_dig: float = 0.15
@@ -81,6 +95,38 @@ class MechanismTruth:
     year_sd: float = 0.05
     noise_sd: float = 0.2
     share_missing_rd: float = 0.03
+    patent_mean: float = 1.0
+    patent_dig: float = 0.35
+    patent_firm_sd: float = 0.7
+    grant_rate: float = 0.45
+    share_missing_patents: float = 0.04
+    entry_dig_years: float = 2.0
+    extra_service_lines: int = 4
+    extra_line_initial: float = 0.25
+    entry_hazard: float = 0.06
+    entry_hazard_dig: float = 0.8
+    tq_mean: float = 1.9
+    tq_firm_sd: float = 0.3
+    tq_year_sd: float = 0.1
+    tq_noise_sd: float = 0.04
+    q_serv: float = 1.2
+    q_serv_sq: float = -1.5
+    q_ccd: float = 0.3
+    q_serv_ccd: float = -1.5
+    q_serv_sq_ccd: float = 2.5
+
+    def tq_coefficients(self) -> dict[str, float]:
+        """True coefficients of the Tobin's Q model under the estimation's term names (x = serv, z = ccd)."""
+        return {"serv": self.q_serv, "serv_sq": self.q_serv_sq, "ccd": self.q_ccd,
+                "serv_x_ccd": self.q_serv_ccd, "serv_sq_x_ccd": self.q_serv_sq_ccd}
+
+    def ccd_effect(self, serv: float | np.ndarray) -> float | np.ndarray:
+        """True marginal effect of D on Tobin's Q at service share ``serv``: q_ccd + q_serv_ccd S + q_serv_sq_ccd S^2."""
+        return self.q_ccd + self.q_serv_ccd * serv + self.q_serv_sq_ccd * np.asarray(serv) ** 2
+
+    def turning_point(self, ccd: float | np.ndarray) -> float | np.ndarray:
+        """True turning point in S of Tobin's Q at coupling D."""
+        return -(self.q_serv + self.q_serv_ccd * ccd) / (2.0 * (self.q_serv_sq + self.q_serv_sq_ccd * ccd))
 
     def to_dict(self) -> dict:
         return asdict(self)
