@@ -129,6 +129,32 @@ def paper_numbers(results: Sequence[ModelResult], ledger: pd.DataFrame, panel: p
     return out
 
 
+def mechanism_numbers(results: Mapping[str, dict[str, Any]], outcome: str, language: str = "en") -> dict[str, str]:
+    """Numbers of the mechanism section (prefix ``Mech``) for the mechanism's first outcome, from the
+    saved link results (``coupling``, ``moderation_<outcome>``, ``mediation_<outcome>``). Their
+    presence (``MechOutcome``) switches the mechanism section of the paper on."""
+    out = {"MechOutcome": label(outcome, language)}
+    ccd = next(r for r in results["coupling"]["rows"] if r["outcome"] == "ccd")
+    out["MechCouplingB"] = fmt(ccd["coef"], 4)
+    out["MechCouplingP"] = fmt_p(ccd["p_one_sided_positive"])
+    rows = {m["quantity"]: m for m in results[f"moderation_{outcome}"]["result"]["extras"]["moderation"]
+            if m["quantity"] in ("flattening_b5", "shape_flip_z")}
+    if "flattening_b5" in rows:
+        out["MechFlatteningB"] = fmt(rows["flattening_b5"]["estimate"])
+        out["MechFlatteningP"] = fmt_p(rows["flattening_b5"]["p"])
+    if "shape_flip_z" in rows:
+        out["MechShapeFlip"] = fmt(rows["shape_flip_z"]["estimate"])
+    med = results[f"mediation_{outcome}"]
+    ind = med["indirect"]
+    out["MechIndirect"] = fmt(ind["estimate"], 4)
+    out["MechIndirectLower"] = fmt(ind["ci_lower"], 4)
+    out["MechIndirectUpper"] = fmt(ind["ci_upper"], 4)
+    out["MechIndirectReps"] = fmt_int(ind["reps"])
+    out["MechDirect"] = fmt(med["direct"]["coef"], 4)
+    out["MechDirectP"] = fmt_p(med["direct"]["p"])
+    return out
+
+
 _TEX_ESC = {"%": r"\%", "&": r"\&", "#": r"\#", "_": r"\_", "$": r"\$"}
 
 
@@ -150,10 +176,21 @@ def placeholders(template: str) -> list[tuple[str, str]]:
     return [(m.group(1) or "number", m.group(2)) for m in _PLACEHOLDER.finditer(template)]
 
 
+_BLOCK = re.compile(r"<!--\s*if\s+([A-Za-z0-9_]+)\s*-->\n?(.*?)<!--\s*endif\s*-->\n?", re.S)
+
+
+def conditional_blocks(template: str, numbers: Mapping[str, str]) -> str:
+    """Keep a block ``<!-- if Name -->...<!-- endif -->`` only when the pipeline produced the number
+    ``Name`` (e.g. the mechanism section, present when ``mechanism.enabled``); blocks do not nest."""
+    return _BLOCK.sub(lambda m: m.group(2) if m.group(1) in numbers else "", template)
+
+
 def render_markdown(template: str, numbers: Mapping[str, str], tables_dir: str | Path,
                     figures_rel: str = "../figures", figure_ext: str = "png") -> str:
-    """Fill ``{{Name}}``, ``{{table:NAME}}`` and ``{{figure:NAME}}``; unknown names are an error."""
+    """Fill ``{{Name}}``, ``{{table:NAME}}`` and ``{{figure:NAME}}`` (after dropping the conditional
+    blocks whose number is absent, :func:`conditional_blocks`); unknown names are an error."""
     tables_dir = Path(tables_dir)
+    template = conditional_blocks(template, numbers)
 
     def sub(m: re.Match) -> str:
         kind, name = m.group(1), m.group(2)

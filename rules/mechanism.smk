@@ -8,7 +8,8 @@ _MECH = config["mechanism"]
 MECHANISM_RESULTS = result_names(_MECH["outcomes"])
 MECHANISM_OUTPUTS = (
     [f"paper/results/mechanism/{name}.json" for name in MECHANISM_RESULTS]
-    + [f"paper/tables/mechanism_{name}.{ext}" for name in MECHANISM_RESULTS for ext in MECHANISM_TABLE_FORMATS]
+    + [f"paper/tables/mechanism_{name}.{ext}" for name in MECHANISM_RESULTS + ["summary"]
+       for ext in MECHANISM_TABLE_FORMATS]
     if _MECH["enabled"] else []
 )
 
@@ -52,14 +53,17 @@ rule mechanism_link:
 
 
 rule mechanism_tables:
-    """One table per saved link result (Markdown, LaTeX, CSV)."""
+    """One table per saved link result (Markdown, LaTeX, CSV) and the summary table of the paper."""
     input:
         results=[f"paper/results/mechanism/{name}.json" for name in MECHANISM_RESULTS],
         info="paper/results/mechanism/measures.json",
     output:
-        [f"paper/tables/mechanism_{name}.{ext}" for name in MECHANISM_RESULTS for ext in MECHANISM_TABLE_FORMATS],
+        [f"paper/tables/mechanism_{name}.{ext}" for name in MECHANISM_RESULTS + ["summary"]
+         for ext in MECHANISM_TABLE_FORMATS],
     params:
         names=list(MECHANISM_RESULTS),
+        outcomes=list(_MECH["outcomes"]),
+        language=config["output"]["language"],
         formats=list(MECHANISM_TABLE_FORMATS),
         outdir="paper/tables",
     log:

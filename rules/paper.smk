@@ -3,6 +3,7 @@
 # Outputs wrapped in report() appear in `snakemake --report report.html` with the caption in report/.
 from pathlib import Path as _Path
 
+from analysis.mechanism_tables import result_names as _mechanism_result_names
 from analysis.tables import result_sets
 
 LANGUAGE = config["output"]["language"]
@@ -13,6 +14,11 @@ RESULT_SETS = result_sets(MODELS, OUTCOMES)
 TABLES = TABLES + [s for s in RESULT_SETS if s not in TABLES]
 FIGURES = (["distributions"] + [f"{kind}_{o}" for kind in ("curve", "slope") for o in OUTCOMES])
 PAPER_SRC = _Path(workflow.basedir)  # the repository: templates and notebooks are read from here
+# the mechanism section of the paper (when mechanism.enabled): its first outcome's results and summary table
+_MECH_OUTCOME = config["mechanism"]["outcomes"][0]
+PAPER_MECHANISM_RESULTS = ([f"paper/results/mechanism/{n}.json" for n in _mechanism_result_names([_MECH_OUTCOME])]
+                           if config["mechanism"]["enabled"] else [])
+PAPER_MECHANISM_TABLES = ["paper/tables/mechanism_summary.md"] if config["mechanism"]["enabled"] else []
 
 
 def _caption(kind, name):
@@ -106,11 +112,13 @@ rule paper_numbers:
         results=expand("paper/results/{model}.json", model=MODELS),
         ledger="data_clean/sample_ledger.csv",
         panel="data_clean/panel.parquet",
+        mechanism=PAPER_MECHANISM_RESULTS,
     output:
         tex="paper/generated/macros.tex",
         json="paper/generated/macros.json",
     params:
         language=LANGUAGE,
+        mechanism_outcome=_MECH_OUTCOME,
     log:
         "logs/paper_numbers.log",
     script:
@@ -123,6 +131,7 @@ rule paper_markdown:
         template=str(PAPER_SRC / "paper" / "paper_template.md"),
         numbers="paper/generated/macros.json",
         tables=expand("paper/tables/{table}.md", table=TABLES),
+        mechanism_tables=PAPER_MECHANISM_TABLES,
         figures=expand("paper/figures/{figure}.png", figure=FIGURES) if "png" in FIG_FORMATS else [],
     output:
         md="paper/generated/paper.md",

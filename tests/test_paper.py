@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.paper import (csname, macros_tex, markdown_to_html, paper_numbers, placeholders,
-                            render_markdown)
+from analysis.paper import (conditional_blocks, csname, macros_tex, markdown_to_html, mechanism_numbers,
+                            paper_numbers, placeholders, render_markdown)
 from tests.test_estimation import panel  # noqa: F401  (fixture)
 from tests.test_tables import results  # noqa: F401  (fixture)
 
@@ -73,22 +73,65 @@ def test_macros_file(numbers):
     assert "$<$ 0.001" in tex or "$=$ " in tex
 
 
+def _mechanism_results(outcome="tobin_q"):
+    """Minimal saved mechanism results (the fields mechanism_numbers reads)."""
+    return {
+        "coupling": {"rows": [{"outcome": "ccd", "coef": 0.0123, "p_one_sided_positive": 0.0004}]},
+        f"moderation_{outcome}": {"result": {"extras": {"moderation": [
+            {"quantity": "flattening_b5", "estimate": 2.5, "p": 0.0001},
+            {"quantity": "shape_flip_z", "estimate": 0.61, "p": None}]}}},
+        f"mediation_{outcome}": {"indirect": {"estimate": 0.0031, "ci_lower": 0.0012, "ci_upper": 0.0055, "reps": 499},
+                                 "direct": {"coef": -0.0004, "p": 0.81}},
+    }
+
+
+def test_mechanism_numbers():
+    n = mechanism_numbers(_mechanism_results(), "tobin_q")
+    assert n["MechCouplingB"] == "0.0123" and n["MechCouplingP"] == "< 0.001"
+    assert n["MechFlatteningB"] == "2.500" and n["MechShapeFlip"] == "0.610"
+    assert (n["MechIndirect"], n["MechIndirectLower"], n["MechIndirectUpper"]) == ("0.0031", "0.0012", "0.0055")
+    assert n["MechIndirectReps"] == "499" and n["MechDirectP"] == "= 0.810"
+    assert n["MechOutcome"] == "Tobin's Q" or n["MechOutcome"]  # labelled
+
+
+def test_conditional_blocks():
+    t = "a\n<!-- if Shown -->\nB {{Shown}}\n<!-- endif -->\nc\n<!-- if Absent -->\nD {{Absent}}\n<!-- endif -->\ne"
+    assert conditional_blocks(t, {"Shown": "1"}) == "a\nB {{Shown}}\nc\ne"
+    assert conditional_blocks(t, {}) == "a\nc\ne"
+
+
+def _strip_mechanism_block(body: str) -> tuple[str, str]:
+    m = re.search(r"\\ifdefined\\MechOutcome(.*?)\\fi", body, re.S)
+    assert m, "main.tex has no mechanism section"
+    return body[: m.start()] + body[m.end():], m.group(1)
+
+
 def test_main_tex_has_no_typed_number_and_only_known_macros(numbers):
     tex = MAIN_TEX.read_text(encoding="utf-8")
     body = re.sub(r"\[[^\]]*\]", "", _body(tex))  # optional arguments such as [width=.8\linewidth]
+    body = re.sub(r"%.*", "", body)  # comments
     assert not re.search(r"\d", body), re.findall(r".{20}\d.{20}", body)
+    body, mech = _strip_mechanism_block(body)
     used = set(re.findall(r"\\([A-Z][A-Za-z]*)", body))
     assert used and used <= set(numbers), sorted(used - set(numbers))
     inputs = re.findall(r"\\input\{tables/([a-z_]+)\}", body)
     assert inputs == ["sample_selection", "descriptives", "correlations", "baseline", "moderation"]
     assert r"\input{generated/macros}" in tex
+    mech_numbers = {**numbers, **mechanism_numbers(_mechanism_results(), "tobin_q")}
+    used_mech = set(re.findall(r"\\([A-Z][A-Za-z]*)", mech))
+    assert used_mech and used_mech <= set(mech_numbers), sorted(used_mech - set(mech_numbers))
+    assert re.findall(r"\\input\{tables/([a-z_]+)\}", mech) == ["mechanism_summary"]
 
 
 def test_markdown_template_has_no_typed_number(numbers, tmp_path):
     template = TEMPLATE.read_text(encoding="utf-8")
     assert not re.search(r"\d", re.sub(r"\{\{[^}]*\}\}", "", template))
+    mech_numbers = {**numbers, **mechanism_numbers(_mechanism_results(), "tobin_q")}
     wanted = {name for kind, name in placeholders(template) if kind == "number"}
-    assert wanted <= set(numbers), sorted(wanted - set(numbers))
+    assert wanted <= set(mech_numbers), sorted(wanted - set(mech_numbers))
+    without = {name for kind, name in placeholders(conditional_blocks(template, numbers)) if kind == "number"}
+    assert without <= set(numbers) and "MechIndirect" in wanted - without  # the section is conditional
+
     for kind, name in placeholders(template):
         if kind == "table":
             (tmp_path / f"{name}.md").write_text(f"TABLE {name}\n", encoding="utf-8")
@@ -98,6 +141,9 @@ def test_markdown_template_has_no_typed_number(numbers, tmp_path):
     html = markdown_to_html(md, "t")
     assert html == markdown_to_html(md, "t")
     assert numbers["NFirmYears"] in html
+    assert "TABLE mechanism_summary" not in md  # no mechanism numbers: no mechanism section
+    with_mech = render_markdown(template, mech_numbers, tmp_path)
+    assert "TABLE mechanism_summary" in with_mech and "0.0031" in with_mech and "{{" not in with_mech
 
 
 def test_unknown_placeholder_is_an_error(numbers, tmp_path):

@@ -49,7 +49,7 @@ def run(tmp_path_factory):
     shutil.copytree(REPO / "config", work / "config")
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
            "--configfile", str(work / "config" / "test_config.yaml"), "--cores", "2",
-           *[f"paper/tables/mechanism_{name}.md" for name in result_names(OUTCOMES)]]
+           *[f"paper/tables/mechanism_{name}.md" for name in result_names(OUTCOMES) + ["summary"]]]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return work
@@ -198,3 +198,7 @@ def test_every_result_has_a_table(run):
             assert (run / f"paper/tables/mechanism_{name}.{ext}").stat().st_size > 200
     md = (run / "paper/tables/mechanism_mediation_tobin_q.md").read_text(encoding="utf-8")
     assert "tobin_q" in md and "serv = " in md
+    summary = pd.read_csv(run / "paper/tables/mechanism_summary.csv")
+    assert len(summary) >= 10
+    ind = _load(run, "mediation_tobin_q")["indirect"]
+    assert f"{ind['estimate']:.4f}" in (run / "paper/tables/mechanism_summary.md").read_text(encoding="utf-8")
