@@ -1,4 +1,5 @@
-"""Tables of the mechanism links (paper/tables/mechanism_*.{md,tex,csv}) from their saved JSON results.
+"""Tables of the mechanism links (paper/tables/mechanism_*, in the formats of ``output.table_formats``)
+from their saved JSON results.
 
 Each table is an :class:`analysis.tables.Table` (display strings + the tidy numbers behind them);
 nothing is re-estimated here.
@@ -16,7 +17,6 @@ from analysis.tables import Table, stars
 LINKS = ("coupling", "moderation", "mediation", "stages", "resilience")
 #: links estimated once per performance outcome (``mechanism.outcomes``); coupling (a) has no outcome
 OUTCOME_LINKS = LINKS[1:]
-FORMATS = ("md", "tex", "csv")
 
 
 def result_names(outcomes: list[str] | tuple[str, ...]) -> list[str]:

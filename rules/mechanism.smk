@@ -1,9 +1,10 @@
 # Mechanism (issue 9): product-service innovation coupling (coupling coordination degree) and the
 # tests of its links. Measures live in data_clean/mechanism.parquet (the panel and its ledger are not
 # changed); they are joined to the panel inside each link job.
-from analysis.mechanism_tables import FORMATS as MECHANISM_TABLE_FORMATS, result_names
+from analysis.mechanism_tables import result_names
 
 _MECH = config["mechanism"]
+MECHANISM_TABLE_FORMATS = TABLE_FORMATS  # as every other table: md (the paper) + output.table_formats
 # coupling (link a) once; links b-e once per performance outcome (mechanism.outcomes)
 MECHANISM_RESULTS = result_names(_MECH["outcomes"])
 MECHANISM_OUTPUTS = (
@@ -53,7 +54,7 @@ rule mechanism_link:
 
 
 rule mechanism_tables:
-    """One table per saved link result (Markdown, LaTeX, CSV) and the summary table of the paper."""
+    """One table per saved link result and the summary table of the paper, in every table format."""
     input:
         results=[f"paper/results/mechanism/{name}.json" for name in MECHANISM_RESULTS],
         info="paper/results/mechanism/measures.json",
