@@ -376,6 +376,7 @@ def mediation(frame: pd.DataFrame, *, treatment: str = "dig", mediator: str = "c
         "a_path": regression_rows(a_fit, "a_path", [treatment], alpha)[0],
         "b_path": regression_rows(b_fit, "b_path", [mediator], alpha)[0],
         "b_path_terms": regression_rows(b_fit, "b_path", b_terms, alpha),
+        "b_path_vcov": {"names": b_terms, "vcov": V.tolist(), "df_t": df},
         "b_path_at": b_at,
         "direct": regression_rows(b_fit, "direct", [treatment], alpha)[0],
         "total": regression_rows(c_fit, "total", [treatment], alpha)[0],

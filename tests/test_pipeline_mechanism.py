@@ -8,17 +8,22 @@ mechanism truth (analysis/demo/dgp.py MechanismTruth, data_raw/demo/truth_mechan
   U2 and D equal the generator's values (which it computed to build Tobin's Q); D also equals C, T
   and D recomputed here with numpy and the hand formula;
 - link (a): the effect of Dig on ln R&D intensity (a DGP parameter) is inside its 95% interval; the
-  implied sign of Dig's effect on D is found;
+  implied sign of Dig's effect on D is found; a Poisson FE regression of the ingested patent counts
+  recovers their Dig elasticity;
 - link (b) on Tobin's Q: a joint Wald test of the five true coefficients of the moderated curve, the
-  true turning points at the moderator quantiles and the true shape-flip value of D;
-- link (c) on Tobin's Q: the direct effect (truly 0), the effect of D at the Serv quantiles and its
-  sample mean (true b(S) = q_ccd + q_serv_ccd S + q_serv_sq_ccd S^2) inside their intervals;
+  true turning points at the moderator quantiles inside their Fieller sets (near the flip of the
+  curve the true turning point is far out: a delta interval cannot cover it, a Fieller set can) and
+  the true shape-flip value of D;
+- link (c) on Tobin's Q: the direct effect (truly 0) inside its interval, and a joint Wald test of
+  the b path (true b(S) = q_ccd + q_serv_ccd S + q_serv_sq_ccd S^2);
 - link (d) on Tobin's Q: the within-stage D coefficient is a linear summary of a heterogeneous effect,
   so its true value is the *pseudo-true* one: the same regression fitted to the noise-free systematic
   part of Tobin's Q (E[Y | X] of the DGP); its 95% interval must cover that;
 - link (e) has no true value in the demo (no firm-specific shock): only its presence is checked;
 - every result (links b-e for ROA and Tobin's Q) has a table.
-(The two-run byte identity of these outputs is checked by tests/test_pipeline.py.)
+(The two-run byte identity of these outputs is checked by tests/test_pipeline.py.) Each check holds
+with probability about 0.95 in a new sample; all of them together held for seeds 7 (the test's), 8,
+9 and 10 when this was written.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import pytest
 
 from analysis.demo.dgp import MechanismTruth
 from analysis.estimation import ModelResult
+from analysis.inference.utest import FiellerInterval
 from analysis.mechanism import stage_heterogeneity
 from analysis.mechanism_tables import result_names
 
@@ -131,6 +137,22 @@ def test_link_a_known_truth(run):
     assert rows["ccd"]["p_one_sided_positive"] < 0.01
 
 
+def test_patent_counts_recover_the_dig_elasticity(run):
+    """Invention applications ~ Poisson(exp(firm + patent_dig * Dig)): a Poisson FE regression on the
+    ingested patent table recovers patent_dig (pyfixest fepois, firm-clustered)."""
+    import pyfixest as pf
+
+    m = _model(run)
+    pat = pd.read_parquet(run / "data_clean/raw/patents.parquet")
+    pat["year"] = pat["year"].astype("int64")
+    frame = pd.read_parquet(run / "data_clean/panel.parquet")[["firm", "year", "dig"]].merge(
+        pat[["firm", "year", "invention_applications"]], on=["firm", "year"], how="inner", validate="1:1")
+    assert len(frame) > 1000
+    fit = pf.fepois("invention_applications ~ dig | firm + year", frame, vcov={"CRV1": "firm"})
+    lo, hi = fit.confint().loc["dig"]
+    assert lo < m.patent_dig < hi, (lo, hi)
+
+
 def test_link_b_recovers_the_moderated_curve_of_tobins_q(run):
     from scipy import stats
 
@@ -143,27 +165,39 @@ def test_link_b_recovers_the_moderated_curve_of_tobins_q(run):
     f_stat = float(d @ np.linalg.solve(V, d) / len(names))
     assert stats.f.sf(f_stat, len(names), result.df_t) > 0.05, f_stat
     rows = result.extras["moderation"]
-    tps = [r for r in rows if r["quantity"] == "turning_point"]
+    tps = [r for r in rows if r["quantity"] == "turning_point_fieller"]
     assert len(tps) == 3
-    for r in tps:
-        assert r["ci_lower"] < m.turning_point(r["z"]) < r["ci_upper"], r
+    for r in tps:  # Fieller sets: near the flip (curvature ~ 0) the true turning point is far out
+        fieller = FiellerInterval(r["ci_kind"], r["ci_lower"], r["ci_upper"], 0.95)
+        assert fieller.contains(m.turning_point(r["z"])), r
     (flip,) = [r for r in rows if r["quantity"] == "shape_flip_z"]
     true_flip = -m.q_serv_sq / m.q_serv_sq_ccd
     assert flip["ci_lower"] < true_flip < flip["ci_upper"]
     (b5,) = [r for r in rows if r["quantity"] == "flattening_b5"]
-    assert b5["p"] < 0.001  # D flattens the curve (true b5 = 2.5)
+    assert b5["p"] < 0.001  # D flattens the curve (true b5 = 2.0)
 
 
 def test_link_c_recovers_the_b_path_and_the_absent_direct_effect(run):
+    from scipy import stats
+
     m = _model(run)
     med = _load(run, "mediation_tobin_q")
     assert med["curve"] == "serv" and med["n_obs"] > 1000
     assert med["direct"]["ci_lower"] < _truth(run)["known"]["link_c_direct_effect"] < med["direct"]["ci_upper"]
+    # the b path b(S) = b0 + b1 S + b2 S^2: joint Wald test of (b0, b1, b2) = (q_ccd, q_serv_ccd, q_serv_sq_ccd)
+    b = np.array([r["coef"] for r in med["b_path_terms"]])
+    V = np.array(med["b_path_vcov"]["vcov"])
+    d = b - np.array([m.q_ccd, m.q_serv_ccd, m.q_serv_sq_ccd])
+    f_stat = float(d @ np.linalg.solve(V, d) / 3)
+    assert stats.f.sf(f_stat, 3, med["b_path_vcov"]["df_t"]) > 0.05, f_stat
+    # b(S) at the quantiles and its sample mean are those coefficients evaluated there
     frame = _frame(run).dropna(subset=["tobin_q", "dig", "ccd", "serv", "size", "lev", "growth"])
     assert len(frame) == med["n_obs"]
+    s = frame["serv"].to_numpy()
     for r in med["b_path_at"]:
-        true = float(np.mean(m.ccd_effect(frame["serv"].to_numpy()))) if r["x"] is None else float(m.ccd_effect(r["x"]))
-        assert r["ci_lower"] < true < r["ci_upper"], (r, true)
+        g = np.array([1.0, s.mean(), (s**2).mean()]) if r["x"] is None else np.array([1.0, r["x"], r["x"] ** 2])
+        assert r["estimate"] == pytest.approx(float(g @ b), rel=1e-9)
+        assert r["se"] == pytest.approx(float(np.sqrt(g @ V @ g)), rel=1e-9)
     ind = med["indirect"]
     assert ind["ci_lower"] <= ind["estimate"] <= ind["ci_upper"] and ind["reps"] == 499
     assert len(med["indirect_at"]) == 3 and len(med["assumptions"]) >= 3

@@ -113,7 +113,7 @@ class MechanismTruth:
     q_serv_sq: float = -1.5
     q_ccd: float = 0.3
     q_serv_ccd: float = -1.5
-    q_serv_sq_ccd: float = 2.5
+    q_serv_sq_ccd: float = 2.0
 
     def tq_coefficients(self) -> dict[str, float]:
         """True coefficients of the Tobin's Q model under the estimation's term names (x = serv, z = ccd)."""
