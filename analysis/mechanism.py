@@ -60,8 +60,9 @@ MEDIATION_ASSUMPTIONS_CURVE = [
     MEDIATION_ASSUMPTIONS[0],
     "No Dig x D interaction in the outcome model (the effect of D on performance does not depend on Dig); "
     "it may vary with Serv (b path b0 + b1 Serv + b2 Serv^2, as in link (b)).",
-    "Linearity of the mediator equation in Dig and of the outcome equation in Dig (the a path does not vary "
-    "with Serv); the average indirect effect averages a*b(Serv) over the estimation sample.",
+    "Linearity of the mediator equation in Dig (the a path does not vary with Serv); Dig's direct effect may "
+    "vary with Serv (c'0 + c'1 Serv + c'2 Serv^2, Dig's own moderation of the curve); the average indirect "
+    "effect averages a*b(Serv) over the estimation sample.",
     MEDIATION_ASSUMPTIONS[3],
 ]
 
@@ -266,12 +267,16 @@ def mediation(frame: pd.DataFrame, *, treatment: str = "dig", mediator: str = "c
     With ``curve`` = x (the servitization variable), D's effect on performance may vary along the
     servitization curve, as link (b) allows (a moderated b path, "conditional process" mediation)::
 
-        outcome: Y = c' T + b0 M + b1 M x + b2 M x^2 + g1 x + g2 x^2 + controls + FE
-        total:   Y = c T + g1 x + g2 x^2 + controls + FE
+        outcome: Y = c'0 T + c'1 T x + c'2 T x^2 + b0 M + b1 M x + b2 M x^2 + g1 x + g2 x^2 + controls + FE
+        total:   Y = c0 T + c1 T x + c2 T x^2 + g1 x + g2 x^2 + controls + FE
 
-    b(x) = b0 + b1 x + b2 x^2 (with a delta-method interval at the ``curve_quantiles`` of x and at
-    the sample mean of b); conditional indirect effects a*b(x) at those quantiles and the average
-    indirect effect a * mean_i b(x_i) (the indirect effect reported as ``indirect``).
+    Dig keeps its own moderation of the curve (as in the main moderated model): without the T x and
+    T x^2 terms, D - which moves with Dig - would pick up Dig's moderation and show a spurious b path.
+    b(x) = b0 + b1 x + b2 x^2 and the direct effect c'(x) (``b_path_at``, ``direct_at``, ``total_at``:
+    delta-method intervals at the ``curve_quantiles`` of x and at the sample mean; ``direct``/``total``
+    are the coefficients at x = 0); conditional indirect effects a*b(x) at those quantiles and the
+    average indirect effect a * mean_i b(x_i) (the indirect effect reported as ``indirect``); the
+    share mediated uses the sample-mean total effect.
 
     Intervals of indirect effects (``ci_lower``/``ci_upper``; the bias-corrected percentile interval
     as ``ci_bc_lower``/``ci_bc_upper``): percentile bootstrap over firms (clusters resampled with
@@ -286,21 +291,21 @@ def mediation(frame: pd.DataFrame, *, treatment: str = "dig", mediator: str = "c
     data = frame[cols].replace([np.inf, -np.inf], np.nan).dropna().reset_index(drop=True)
     data = data.sort_values([cluster, *[f for f in fixed_effects if f != cluster]], kind="stable").reset_index(drop=True)
     curve_terms: list[str] = []
-    b_terms = [mediator]
+    b_terms, d_terms = [mediator], [treatment]
     if curve:
         x = data[curve].to_numpy(float)
         data[f"{curve}_sq"] = x ** 2
-        data[f"{mediator}_x_{curve}"] = data[mediator] * x
-        data[f"{mediator}_x_{curve}_sq"] = data[mediator] * x ** 2
+        for v in (mediator, treatment):
+            data[f"{v}_x_{curve}"] = data[v] * x
+            data[f"{v}_x_{curve}_sq"] = data[v] * x ** 2
         curve_terms = [curve, f"{curve}_sq"]
         b_terms = [mediator, f"{mediator}_x_{curve}", f"{mediator}_x_{curve}_sq"]
+        d_terms = [treatment, f"{treatment}_x_{curve}", f"{treatment}_x_{curve}_sq"]
     a_fit = _feols(data, mediator, [treatment, *controls], fixed_effects, cluster)
-    b_fit = _feols(data, outcome, [treatment, *b_terms, *curve_terms, *controls], fixed_effects, cluster)
-    c_fit = _feols(data, outcome, [treatment, *curve_terms, *controls], fixed_effects, cluster)
+    b_fit = _feols(data, outcome, [*d_terms, *b_terms, *curve_terms, *controls], fixed_effects, cluster)
+    c_fit = _feols(data, outcome, [*d_terms, *curve_terms, *controls], fixed_effects, cluster)
     a = float(a_fit.coef()[treatment])
     bvec = b_fit.coef()[b_terms].to_numpy(float)
-    cprime = float(b_fit.coef()[treatment])
-    total = float(c_fit.coef()[treatment])
 
     def basis(xv: Any) -> np.ndarray:  # b(x) = basis(x) @ bvec
         xv = np.asarray(xv, dtype=float)
@@ -311,21 +316,32 @@ def mediation(frame: pd.DataFrame, *, treatment: str = "dig", mediator: str = "c
                                            if curve else [])
     weights_of = {name: (basis(xs).mean(axis=0) if xv is None else basis([xv])[0]) for name, xv in at_points}
 
-    # b path along the curve: analytic (delta method, linear in the coefficients)
-    V = pd.DataFrame(b_fit._vcov, index=b_fit.coef().index, columns=b_fit.coef().index).loc[b_terms, b_terms].to_numpy()
-    df = float(b_fit._df_t)
-    tcrit = float(stats.t.ppf(1 - alpha / 2, df))
-    b_at = []
-    for name, xv in at_points:
-        g = weights_of[name]
-        est, se = float(g @ bvec), float(np.sqrt(g @ V @ g))
-        b_at.append({"at": name, "x": xv, "estimate": est, "se": se, "ci_lower": est - tcrit * se,
-                     "ci_upper": est + tcrit * se, "p": float(2 * stats.t.sf(abs(est / se), df)) if se > 0 else None})
+    def along_curve(fit, terms: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """A path coefficient along the curve, sum_k coef_k x^k, at the points (delta method)."""
+        names = fit.coef().index
+        coef = fit.coef()[terms].to_numpy(float)
+        V = pd.DataFrame(fit._vcov, index=names, columns=names).loc[terms, terms].to_numpy()
+        df = float(fit._df_t)
+        tcrit = float(stats.t.ppf(1 - alpha / 2, df))
+        rows = []
+        for name, xv in at_points:
+            g = weights_of[name]
+            est, se = float(g @ coef), float(np.sqrt(g @ V @ g))
+            rows.append({"at": name, "x": xv, "estimate": est, "se": se, "ci_lower": est - tcrit * se,
+                         "ci_upper": est + tcrit * se,
+                         "p": float(2 * stats.t.sf(abs(est / se), df)) if se > 0 else None})
+        return rows, {"names": terms, "vcov": V.tolist(), "df_t": df}
+
+    b_at, b_vcov = along_curve(b_fit, b_terms)
+    direct_at, direct_vcov = along_curve(b_fit, d_terms)
+    total_at, _ = along_curve(c_fit, d_terms)
+    cprime, total = direct_at[0]["estimate"], total_at[0]["estimate"]  # sample means along the curve
 
     y = data[outcome].to_numpy(float)
     m = data[mediator].to_numpy(float)
     t = data[treatment].to_numpy(float)
     C = data[list(controls)].to_numpy(float) if controls else np.zeros((len(data), 0))
+    Dx = data[d_terms[1:]].to_numpy(float) if curve else np.zeros((len(data), 0))
     B = data[b_terms + curve_terms].to_numpy(float)
     groups, starts = np.unique(data[cluster].to_numpy(), return_index=True)
     bounds = np.append(starts, len(data))
@@ -343,7 +359,7 @@ def mediation(frame: pd.DataFrame, *, treatment: str = "dig", mediator: str = "c
             fe_cols.append(new_id if f == cluster else pd.factorize(data[f].to_numpy()[idx])[0])
         fe = np.column_stack(fe_cols) if fe_cols else np.zeros((len(idx), 0))
         a_r = _fe_coef(m[idx], np.column_stack([t[idx], C[idx]]), fe)[0]
-        b_r = _fe_coef(y[idx], np.column_stack([t[idx], B[idx], C[idx]]), fe)[1:1 + len(b_terms)]
+        b_r = _fe_coef(y[idx], np.column_stack([t[idx], Dx[idx], B[idx], C[idx]]), fe)[len(d_terms):len(d_terms) + len(b_terms)]
         draws[r, 0] = a_r * float(basis(xs[idx]).mean(axis=0) @ b_r)
         for j, name in enumerate(fixed_points, start=1):
             draws[r, j] = a_r * float(weights_of[name] @ b_r)
@@ -376,10 +392,14 @@ def mediation(frame: pd.DataFrame, *, treatment: str = "dig", mediator: str = "c
         "a_path": regression_rows(a_fit, "a_path", [treatment], alpha)[0],
         "b_path": regression_rows(b_fit, "b_path", [mediator], alpha)[0],
         "b_path_terms": regression_rows(b_fit, "b_path", b_terms, alpha),
-        "b_path_vcov": {"names": b_terms, "vcov": V.tolist(), "df_t": df},
+        "b_path_vcov": b_vcov,
         "b_path_at": b_at,
         "direct": regression_rows(b_fit, "direct", [treatment], alpha)[0],
+        "direct_terms": regression_rows(b_fit, "direct", d_terms, alpha),
+        "direct_vcov": direct_vcov,
+        "direct_at": direct_at,
         "total": regression_rows(c_fit, "total", [treatment], alpha)[0],
+        "total_at": total_at,
         "indirect": indirect,
         "indirect_at": indirect_at,
         "proportion_mediated": float(a * b_mean / total) if total != 0 else None,

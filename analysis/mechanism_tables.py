@@ -102,17 +102,20 @@ def _point_label(r: dict[str, Any], curve: str | None) -> str:
 def mediation_table(res: dict[str, Any]) -> Table:
     curve = res.get("curve")
     rows = []
-    b_label = f"b: D -> performance (at {curve} = 0)" if curve else "b: D -> performance"
-    for key, label in (("a_path", "a: Dig -> D"), ("b_path", b_label),
-                       ("direct", "c': direct effect of Dig"), ("total", "c: total effect of Dig")):
+    at0 = f" (at {curve} = 0)" if curve else ""
+    for key, label in (("a_path", "a: Dig -> D"), ("b_path", "b: D -> performance" + at0),
+                       ("direct", "c': direct effect of Dig" + at0), ("total", "c: total effect of Dig" + at0)):
         rows.append(("paths", label, _reg_cells(res[key])))
     if curve:
         for r in res["b_path_terms"][1:]:
             rows.append(("paths", f"b: {r['term']}", _reg_cells(r)))
-        for r in res["b_path_at"]:
-            rows.append(("b(x): effect of D", _point_label(r, curve),
-                         [_f(r["estimate"]) + stars(r["p"]), _f(r["se"]), _f(r["p"], 3),
-                          f"[{_f(r['ci_lower'])}, {_f(r['ci_upper'])}]", "", ""]))
+        for r in res["direct_terms"][1:]:
+            rows.append(("paths", f"c': {r['term']}", _reg_cells(r)))
+        for key, block in (("b_path_at", "b(x): effect of D"), ("direct_at", "c'(x): direct effect of Dig")):
+            for r in res.get(key, []):
+                rows.append((block, _point_label(r, curve),
+                             [_f(r["estimate"]) + stars(r["p"]), _f(r["se"]), _f(r["p"], 3),
+                              f"[{_f(r['ci_lower'])}, {_f(r['ci_upper'])}]", "", ""]))
     ind = res["indirect"]
     for r in [ind, *res.get("indirect_at", [])]:
         label = "a*b" if not curve else ("a*b, average over the sample" if r["at"] == "mean_effect"
@@ -124,9 +127,10 @@ def mediation_table(res: dict[str, Any]) -> Table:
     notes = [f"Link (c): product-of-coefficients mediation of {res['outcome']} with firm and year effects; "
              f"indirect-effect intervals and p from a {ind['method']} ({ind['reps']} draws, seed {ind['seed']})."]
     if curve:
-        notes.append(f"D's effect b({curve}) = b0 + b1 {curve} + b2 {curve}^2 varies along the servitization curve "
-                     f"(outcome model with {curve}, {curve}^2 and their products with D); b(x) intervals by the "
-                     "delta method; conditional indirect effects a*b(x) at the quantiles of " + curve + ".")
+        notes.append(f"D's effect b({curve}) = b0 + b1 {curve} + b2 {curve}^2 and Dig's direct effect c'({curve}) vary "
+                     f"along the servitization curve (outcome model with {curve}, {curve}^2 and their products with D "
+                     "and with Dig); intervals of b(x) and c'(x) by the delta method; conditional indirect effects "
+                     f"a*b(x) at the quantiles of {curve}.")
     notes += ["Assumption: " + a for a in res["assumptions"]]
     tidy = pd.DataFrame([{**res[k], "path": k} for k in ("a_path", "b_path", "direct", "total")]
                         + [{"path": f"b_at_{r['at']}", "x": r["x"], "coef": r["estimate"], "se": r["se"], "p": r["p"],
@@ -206,13 +210,14 @@ def summary_table(results: dict[str, dict[str, Any]], outcomes: list[str] | tupl
         flip.append(f"{_f(sf['estimate'], 3)} ({'inside' if 'inside' in (sf.get('note') or '') else 'outside'})" if sf else "")
         bm = next((r for r in med.get("b_path_at", []) if r["at"] == "mean_effect"), None)
         bmean.append(_f(bm["estimate"], 3) + stars(bm["p"]) if bm else est(med["b_path"]))
-        direct.append(est(med["direct"]))
+        dm = next((r for r in med.get("direct_at", []) if r["at"] == "mean_effect"), None)
+        direct.append(_f(dm["estimate"], 3) + stars(dm["p"]) if dm else est(med["direct"]))
         ind = med["indirect"]
         indirect.append(f"{_f(ind['estimate'], 4)}{stars(ind['p_bootstrap'])} [{_f(ind['ci_lower'], 4)}, {_f(ind['ci_upper'], 4)}]")
     put("(b) D moderates the curve", "flattening (Serv^2 x D)", flat)
     put("(b) D moderates the curve", "D at which the curve flips", flip)
     put("(c) mediation", "effect of D (sample mean of b(Serv))", bmean)
-    put("(c) mediation", "direct effect of Dig", direct)
+    put("(c) mediation", "direct effect of Dig (sample mean)", direct)
     put("(c) mediation", "average indirect effect [CI]", indirect)
     stages = sorted({r["stage"] for y in outcomes for r in results[f"stages_{y}"]["rows"]})
     for s in stages:

@@ -150,8 +150,9 @@ def mechanism_numbers(results: Mapping[str, dict[str, Any]], outcome: str, langu
     out["MechIndirectLower"] = fmt(ind["ci_lower"], 4)
     out["MechIndirectUpper"] = fmt(ind["ci_upper"], 4)
     out["MechIndirectReps"] = fmt_int(ind["reps"])
-    out["MechDirect"] = fmt(med["direct"]["coef"], 4)
-    out["MechDirectP"] = fmt_p(med["direct"]["p"])
+    direct = next((r for r in med.get("direct_at", []) if r["at"] == "mean_effect"), None)  # along the curve
+    out["MechDirect"] = fmt(direct["estimate"] if direct else med["direct"]["coef"], 4)
+    out["MechDirectP"] = fmt_p(direct["p"] if direct else med["direct"]["p"])
     return out
 
 

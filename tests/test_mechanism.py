@@ -150,8 +150,8 @@ def test_mediation_along_the_curve_recovers_the_b_path_and_no_direct_effect():
     p = _curve_panel(b=b)
     out = mech.mediation(p, controls=["size"], curve="serv", reps=99, seed=2)
     assert out["check_total_equals_direct_plus_indirect"] is None and out["curve"] == "serv"
-    d = out["direct"]
-    assert d["ci_lower"] < 0 < d["ci_upper"]
+    for d in [out["direct"], *out["direct_at"]]:  # no direct effect anywhere on the curve
+        assert d["ci_lower"] < 0 < d["ci_upper"], d
     truth = lambda x: b[0] + b[1] * x + b[2] * x**2  # noqa: E731
     at = {r["at"]: r for r in out["b_path_at"]}
     for name in ("p10", "p50", "p90"):
@@ -176,7 +176,11 @@ def test_b_path_delta_interval_equals_the_recentred_regression():
     out = mech.mediation(p, curve="serv", reps=19, seed=1)
     r = next(r for r in out["b_path_at"] if r["at"] == "p90")
     x0 = r["x"]
-    q = p.assign(serv_sq=p["serv"] ** 2, d1=p["ccd"] * (p["serv"] - x0), d2=p["ccd"] * (p["serv"] ** 2 - x0**2))
-    fit = pf.feols("roa ~ dig + ccd + d1 + d2 + serv + serv_sq | firm + year", q, vcov={"CRV1": "firm"})
+    q = p.assign(serv_sq=p["serv"] ** 2, d1=p["ccd"] * (p["serv"] - x0), d2=p["ccd"] * (p["serv"] ** 2 - x0**2),
+                 t1=p["dig"] * (p["serv"] - x0), t2=p["dig"] * (p["serv"] ** 2 - x0**2))
+    fit = pf.feols("roa ~ dig + t1 + t2 + ccd + d1 + d2 + serv + serv_sq | firm + year", q, vcov={"CRV1": "firm"})
     assert r["estimate"] == pytest.approx(float(fit.coef()["ccd"]), rel=1e-6)
     assert r["se"] == pytest.approx(float(fit.se()["ccd"]), rel=1e-6)
+    direct = next(r for r in out["direct_at"] if r["at"] == "p90")  # the direct effect of Dig at x0
+    assert direct["estimate"] == pytest.approx(float(fit.coef()["dig"]), rel=1e-6)
+    assert direct["se"] == pytest.approx(float(fit.se()["dig"]), rel=1e-6)
