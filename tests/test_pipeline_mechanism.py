@@ -17,14 +17,16 @@ mechanism truth (analysis/demo/dgp.py MechanismTruth, data_raw/demo/truth_mechan
 - link (c): joint Wald tests of the b path and of the direct path along the Serv curve - for Tobin's
   Q b(S) = q_ccd + q_serv_ccd S + q_serv_sq_ccd S^2 and no direct effect; for ROA (which does not
   depend on D) b(S) = 0 and the direct path is the main model's b3 + b4 S + b5 S^2;
-- link (d) on Tobin's Q: the within-stage D coefficient is a linear summary of a heterogeneous effect,
-  so its true value is the *pseudo-true* one: the same regression fitted to the noise-free systematic
-  part of Tobin's Q (E[Y | X] of the DGP); its 95% interval must cover that;
+- link (d) on Tobin's Q and ROA: the within-stage D coefficient is a linear summary of a
+  heterogeneous effect, so its true value is the *pseudo-true* one: the same regression fitted to the
+  noise-free systematic part of the outcome (E[Y | X] of the DGP); the three stage estimates must
+  cover it at a Bonferroni-adjusted 95% level;
 - link (e) has no true value in the demo (no firm-specific shock): only its presence is checked;
 - every result (links b-e for ROA and Tobin's Q) has a table.
 (The two-run byte identity of these outputs is checked by tests/test_pipeline.py.) Each check holds
-with probability about 0.95 in a new sample; all of them together held for seeds 7 (the test's), 8,
-9 and 10 when this was written.
+with probability about 0.95 in a new sample; when this was written all of them held for seeds 7 (the
+test's), 9 and 10; at seed 8 one of the six stage checks missed narrowly (ROA in stage 2, 66 firms:
+|z| = 2.52 against the Bonferroni 2.45).
 """
 
 from __future__ import annotations
@@ -138,6 +140,14 @@ def test_link_a_known_truth(run):
     assert rows["ccd"]["p_one_sided_positive"] < 0.01
 
 
+def _wald_p(coef: list[float], vcov: dict, true: list[float]) -> float:
+    from scipy import stats
+
+    d = np.asarray(coef) - np.asarray(true)
+    V = np.asarray(vcov["vcov"])
+    return float(stats.f.sf(float(d @ np.linalg.solve(V, d) / len(d)), len(d), vcov["df_t"]))
+
+
 def test_patent_counts_recover_the_dig_elasticity(run):
     """Invention applications ~ Poisson(exp(firm + patent_dig * Dig)): a Poisson FE regression on the
     ingested patent table recovers patent_dig (pyfixest fepois, firm-clustered)."""
@@ -155,16 +165,13 @@ def test_patent_counts_recover_the_dig_elasticity(run):
 
 
 def test_link_b_recovers_the_moderated_curve_of_tobins_q(run):
-    from scipy import stats
-
     m = _model(run)
     result = ModelResult.from_dict(_load(run, "moderation_tobin_q")["result"])
     true = m.tq_coefficients()
     names = list(true)
-    d = result.params().loc[names].to_numpy() - np.array([true[n] for n in names])
-    V = result.cov().loc[names, names].to_numpy()
-    f_stat = float(d @ np.linalg.solve(V, d) / len(names))
-    assert stats.f.sf(f_stat, len(names), result.df_t) > 0.05, f_stat
+    vcov = {"vcov": result.cov().loc[names, names].to_numpy(), "df_t": result.df_t}
+    p = _wald_p(result.params().loc[names].to_list(), vcov, [true[n] for n in names])
+    assert p > 0.05, p
     rows = result.extras["moderation"]
     tps = [r for r in rows if r["quantity"] == "turning_point_fieller"]
     assert len(tps) == 3
@@ -176,14 +183,6 @@ def test_link_b_recovers_the_moderated_curve_of_tobins_q(run):
     assert flip["ci_lower"] < true_flip < flip["ci_upper"]
     (b5,) = [r for r in rows if r["quantity"] == "flattening_b5"]
     assert b5["p"] < 0.001  # D flattens the curve (true b5 = 2.0)
-
-
-def _wald_p(coef: list[float], vcov: dict, true: list[float]) -> float:
-    from scipy import stats
-
-    d = np.asarray(coef) - np.asarray(true)
-    V = np.asarray(vcov["vcov"])
-    return float(stats.f.sf(float(d @ np.linalg.solve(V, d) / len(d)), len(d), vcov["df_t"]))
 
 
 def test_link_c_recovers_the_b_path_and_the_direct_path(run):
@@ -216,22 +215,32 @@ def test_link_c_recovers_the_b_path_and_the_direct_path(run):
 
 
 def test_link_d_covers_the_pseudo_true_stage_effects(run):
+    """Systematic parts: Tobin's Q from the mechanism truth; ROA from the main model (its controls are
+    regressors of the stage model too, so by Frisch-Waugh-Lovell they can be left out of it)."""
+    from scipy import stats
+
     m = _model(run)
+    main = json.loads((run / "data_raw/demo/truth.json").read_text(encoding="utf-8"))["model"]
     frame = _frame(run)
-    s, d = frame["serv"], frame["ccd"]
-    frame["tq_systematic"] = m.q_serv * s + m.q_serv_sq * s**2 + m.ccd_effect(s) * d
+    s, d, dig = frame["serv"], frame["ccd"], frame["dig"]
+    systematic = {
+        "tobin_q": m.q_serv * s + m.q_serv_sq * s**2 + m.ccd_effect(s) * d,
+        "roa": (main["b1"] * s + main["b2"] * s**2 + main["b3"] * dig + main["b4"] * s * dig
+                + main["b5"] * s**2 * dig),
+    }
     common = dict(controls=["size", "lev", "growth"], curve="serv")
-    sample = frame.dropna(subset=["tobin_q"])
-    pseudo = stage_heterogeneity(sample, sample["stage"], outcome="tq_systematic", **common)
-    est = _load(run, "stages_tobin_q")
-    assert set(est["stage_counts"]) == {"stage1", "stage2", "stage3"}
-    true_by_model = {r["model"].replace("tq_systematic", "tobin_q"): r["coef"] for r in pseudo["rows"]}
-    checked = 0
-    for r in est["rows"]:
-        if r["model"].endswith("ccd_tobin_q"):
-            assert r["ci_lower"] < true_by_model[r["model"]] < r["ci_upper"], (r, true_by_model[r["model"]])
-            checked += 1
-    assert checked == 3
+    for outcome, y_sys in systematic.items():
+        sample = frame.assign(y_systematic=y_sys).dropna(subset=[outcome])
+        pseudo = stage_heterogeneity(sample, sample["stage"], outcome="y_systematic", **common)
+        est = _load(run, f"stages_{outcome}")
+        assert set(est["stage_counts"]) == {"stage1", "stage2", "stage3"}
+        true_by_model = {r["model"].replace("y_systematic", outcome): r["coef"] for r in pseudo["rows"]}
+        rows = [r for r in est["rows"] if r["model"].endswith(f"ccd_{outcome}")]
+        assert len(rows) == 3
+        for r in rows:  # Bonferroni over the three stages: a 5% family-wise error rate per outcome
+            crit = stats.t.ppf(1 - 0.05 / (2 * len(rows)), r["n_clusters"] - 1)
+            z = abs(r["coef"] - true_by_model[r["model"]]) / r["se"]
+            assert z < crit, (outcome, r, true_by_model[r["model"]])
 
 
 def test_every_result_has_a_table(run):
