@@ -10,23 +10,29 @@ mechanism truth (analysis/demo/dgp.py MechanismTruth, data_raw/demo/truth_mechan
 - link (a): the effect of Dig on ln R&D intensity (a DGP parameter) is inside its 95% interval; the
   implied sign of Dig's effect on D is found; a Poisson FE regression of the ingested patent counts
   recovers their Dig elasticity;
-- link (b) on Tobin's Q: a joint Wald test of the five true coefficients of the moderated curve, the
+- link (b) on Tobin's Q: a joint Wald test of the five coefficients of the moderated curve against the
+  regression's estimand (pseudo-true, see below: the model leaves out the 2020 shock), which lies
+  within one standard error of the structural coefficients; the
   true turning points at the moderator quantiles inside their Fieller sets (near the flip of the
   curve the true turning point is far out: a delta interval cannot cover it, a Fieller set can) and
   the true shape-flip value of D;
-- link (c): joint Wald tests of the b path and of the direct path along the Serv curve - for Tobin's
-  Q b(S) = q_ccd + q_serv_ccd S + q_serv_sq_ccd S^2 and no direct effect; for ROA (which does not
+- link (c): joint Wald tests of the b path and of the direct path along the Serv curve against their
+  pseudo-true values, which lie within one standard error of the structural ones - for Tobin's Q
+  b(S) = q_ccd + q_serv_ccd S + q_serv_sq_ccd S^2 and no direct effect; for ROA (which does not
   depend on D) b(S) = 0 and the direct path is the main model's b3 + b4 S + b5 S^2;
 - link (d) on Tobin's Q and ROA: the within-stage D coefficient is a linear summary of a
   heterogeneous effect, so its true value is the *pseudo-true* one: the same regression fitted to the
   noise-free systematic part of the outcome (E[Y | X] of the DGP); the three stage estimates must
   cover it at a Bonferroni-adjusted 95% level;
-- link (e) has no true value in the demo (no firm-specific shock): only its presence is checked;
+- link (e): the demo's Tobin's Q has a 2020 shock that is smaller for more digital firms; the
+  resilience regressions must cover their pseudo-true values (noise-free part, as for link d), and
+  the drop's Dig coefficient is found;
 - every result (links b-e for ROA and Tobin's Q) has a table.
 (The two-run byte identity of these outputs is checked by tests/test_pipeline.py.) Each check holds
-with probability about 0.95 in a new sample; when this was written all of them held for seeds 7 (the
-test's), 9 and 10; at seed 8 one of the six stage checks missed narrowly (ROA in stage 2, 66 firms:
-|z| = 2.52 against the Bonferroni 2.45).
+with probability about 0.95 in a new sample (the detection of the shock's Dig gradient is a power
+check). When this was written all of them held for seeds 7 (the test's), 9, 10 and 11; at seed 8 one
+of the six stage checks missed narrowly (ROA in stage 2, 66 firms: |z| = 2.52 against the Bonferroni
+2.45) and the shock's Dig gradient was not detected (estimate 0.008, SE 0.008, pseudo-true 0.023).
 """
 
 from __future__ import annotations
@@ -80,6 +86,23 @@ def _frame(run: Path) -> pd.DataFrame:
     panel = pd.read_parquet(run / "data_clean/panel.parquet")
     mech = pd.read_parquet(run / "data_clean/mechanism.parquet").drop(columns=["revenue"])
     return panel.merge(mech, on=["firm", "year"], how="left", validate="1:1")
+
+
+def _systematic(run: Path, frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """The noise-free part of each outcome (without firm and year effects) for the rows of ``frame``:
+    Tobin's Q from the mechanism truth, with the shock term; ROA from the main model."""
+    m = _model(run)
+    main = json.loads((run / "data_raw/demo/truth.json").read_text(encoding="utf-8"))["model"]
+    t = pd.read_csv(run / "data_raw/demo/truth_mechanism_firm_years.csv", dtype={"firm": str})
+    shock = frame[["firm", "year"]].merge(t[["firm", "year", "tq_shock"]], on=["firm", "year"], how="left")["tq_shock"]
+    s, d, dig = frame["serv"], frame["ccd"], frame["dig"]
+    ctrl = sum(main["controls"][c] * frame[c] for c in ("size", "lev", "growth"))
+    return {
+        # firm-years without D got the mean D of the panel in the generator's Tobin's Q
+        "tobin_q": m.q_serv * s + m.q_serv_sq * s**2 + m.ccd_effect(s) * d.fillna(d.mean()) + shock.to_numpy(),
+        "roa": (main["b1"] * s + main["b2"] * s**2 + main["b3"] * dig + main["b4"] * s * dig
+                + main["b5"] * s**2 * dig + ctrl),
+    }
 
 
 def test_panel_is_the_expected_sample(run):
@@ -164,14 +187,34 @@ def test_patent_counts_recover_the_dig_elasticity(run):
     assert lo < m.patent_dig < hi, (lo, hi)
 
 
+def _pseudo_true(run: Path, outcome: str, terms: list[str]) -> pd.Series:
+    """The coefficients of ``terms`` when the FE regression (firm and year effects; controls size, lev,
+    growth) is fitted to the noise-free part of ``outcome`` on its estimation sample: the regression's
+    estimand under the DGP, whatever the regression leaves out."""
+    import pyfixest as pf
+
+    frame = _frame(run)
+    s, d, dig = frame["serv"], frame["ccd"], frame["dig"]
+    frame = frame.assign(y=_systematic(run, frame)[outcome], serv_sq=s**2, serv_x_ccd=s * d, serv_sq_x_ccd=s**2 * d,
+                         ccd_x_serv=s * d, ccd_x_serv_sq=s**2 * d, dig_x_serv=s * dig, dig_x_serv_sq=s**2 * dig)
+    frame = frame.dropna(subset=[outcome, "ccd", "dig", "serv", "size", "lev", "growth"])
+    fit = pf.feols("y ~ " + " + ".join(list(dict.fromkeys(terms + ["size", "lev", "growth"]))) + " | firm + year", frame)
+    return fit.coef()
+
+
 def test_link_b_recovers_the_moderated_curve_of_tobins_q(run):
+    """Joint Wald test against the regression's estimand (pseudo-true: it leaves out the 2020 shock,
+    a firm-specific term of one and a half years); that estimand is within one SE of the structural q's."""
     m = _model(run)
     result = ModelResult.from_dict(_load(run, "moderation_tobin_q")["result"])
     true = m.tq_coefficients()
     names = list(true)
-    vcov = {"vcov": result.cov().loc[names, names].to_numpy(), "df_t": result.df_t}
-    p = _wald_p(result.params().loc[names].to_list(), vcov, [true[n] for n in names])
+    pseudo = _pseudo_true(run, "tobin_q", names)[names].to_numpy()
+    cov = result.cov().loc[names, names].to_numpy()
+    p = _wald_p(result.params().loc[names].to_list(), {"vcov": cov, "df_t": result.df_t}, pseudo)
     assert p > 0.05, p
+    structural = np.array([true[n] for n in names])
+    assert np.all(np.abs(pseudo - structural) < np.sqrt(cov.diagonal())), (pseudo, structural)
     rows = result.extras["moderation"]
     tps = [r for r in rows if r["quantity"] == "turning_point_fieller"]
     assert len(tps) == 3
@@ -192,12 +235,17 @@ def test_link_c_recovers_the_b_path_and_the_direct_path(run):
     main = json.loads((run / "data_raw/demo/truth.json").read_text(encoding="utf-8"))["model"]
     truth = {"tobin_q": {"b": [m.q_ccd, m.q_serv_ccd, m.q_serv_sq_ccd], "direct": [0.0, 0.0, 0.0]},
              "roa": {"b": [0.0, 0.0, 0.0], "direct": [main["b3"], main["b4"], main["b5"]]}}
+    design = ["dig", "dig_x_serv", "dig_x_serv_sq", "ccd", "ccd_x_serv", "ccd_x_serv_sq", "serv", "serv_sq"]
     for outcome, true in truth.items():
         med = _load(run, f"mediation_{outcome}")
         assert med["curve"] == "serv" and med["n_obs"] > 1000
+        pseudo = _pseudo_true(run, outcome, design)
         for path, terms, vcov in (("b", "b_path_terms", "b_path_vcov"), ("direct", "direct_terms", "direct_vcov")):
-            p = _wald_p([r["coef"] for r in med[terms]], med[vcov], true[path])
+            names = [r["term"] for r in med[terms]]
+            p = _wald_p([r["coef"] for r in med[terms]], med[vcov], pseudo[names].to_numpy())
             assert p > 0.05, (outcome, path, p)
+            se = np.sqrt(np.diag(med[vcov]["vcov"]))  # the pseudo-true path is close to the structural one
+            assert np.all(np.abs(pseudo[names].to_numpy() - np.array(true[path])) < se), (outcome, path)
     # b(S) at the quantiles and its sample mean are those coefficients evaluated there
     med = _load(run, "mediation_tobin_q")
     b = np.array([r["coef"] for r in med["b_path_terms"]])
@@ -219,15 +267,8 @@ def test_link_d_covers_the_pseudo_true_stage_effects(run):
     regressors of the stage model too, so by Frisch-Waugh-Lovell they can be left out of it)."""
     from scipy import stats
 
-    m = _model(run)
-    main = json.loads((run / "data_raw/demo/truth.json").read_text(encoding="utf-8"))["model"]
     frame = _frame(run)
-    s, d, dig = frame["serv"], frame["ccd"], frame["dig"]
-    systematic = {
-        "tobin_q": m.q_serv * s + m.q_serv_sq * s**2 + m.ccd_effect(s) * d,
-        "roa": (main["b1"] * s + main["b2"] * s**2 + main["b3"] * dig + main["b4"] * s * dig
-                + main["b5"] * s**2 * dig),
-    }
+    systematic = _systematic(run, frame)
     common = dict(controls=["size", "lev", "growth"], curve="serv")
     for outcome, y_sys in systematic.items():
         sample = frame.assign(y_systematic=y_sys).dropna(subset=[outcome])
@@ -241,6 +282,38 @@ def test_link_d_covers_the_pseudo_true_stage_effects(run):
             crit = stats.t.ppf(1 - 0.05 / (2 * len(rows)), r["n_clusters"] - 1)
             z = abs(r["coef"] - true_by_model[r["model"]]) / r["se"]
             assert z < crit, (outcome, r, true_by_model[r["model"]])
+
+
+def test_link_e_covers_the_pseudo_true_resilience_coefficients(run):
+    """The demo's Tobin's Q drops in 2020 by 0.15 less 0.03 per unit of pre-shock Dig (half of it left in
+    2021). The resilience regressions (drop, recovery, net change on pre-shock Serv and Dig) mix that
+    shock with the changes of the curve, so their estimand is the same regression fitted to the
+    noise-free part of the outcome (firm and year effects cancel or go to the intercept). The estimates
+    must cover it (Bonferroni over the six coefficients); for Tobin's Q the pseudo-true drop
+    coefficient of Dig is close to the structural 0.03 and the estimate finds it. ROA has no shock."""
+    from scipy import stats
+
+    from analysis.mechanism import resilience
+
+    frame = _frame(run)
+    systematic = _systematic(run, frame)
+    for outcome, y_sys in systematic.items():
+        est = _load(run, f"resilience_{outcome}")
+        sample = frame.assign(y_systematic=y_sys.where(frame[outcome].notna()))
+        pseudo = resilience(sample, outcome="y_systematic", shock_year=est["shock_year"], pre_years=est["pre_years"],
+                            post_years=est["post_years"])
+        true = {(r["model"], r["term"]): r["coef"] for r in pseudo["rows"]}
+        if outcome == "tobin_q":
+            true_q = true
+        rows = [r for r in est["rows"] if r["model"] in ("drop", "recovery", "net")]
+        assert len(rows) == 6
+        for r in rows:
+            crit = stats.t.ppf(1 - 0.05 / (2 * len(rows)), r["n_obs"] - 3)
+            assert abs(r["coef"] - true[(r["model"], r["term"])]) / r["se"] < crit, (outcome, r, true)
+    m = _model(run)
+    est = {(r["model"], r["term"]): r for r in _load(run, "resilience_tobin_q")["rows"]}
+    assert abs(true_q[("drop", "dig_pre")] - m.shock_dig) < 0.01, true_q
+    assert est[("drop", "dig_pre")]["coef"] > 0 and est[("drop", "dig_pre")]["p"] < 0.01
 
 
 def test_every_result_has_a_table(run):

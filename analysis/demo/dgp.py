@@ -87,6 +87,12 @@ class MechanismTruth:
     generator computes with the package's own entropy/coupling functions over the firm-years it
     expects in the estimation panel (the end-to-end test checks that the pipeline's D equals it).
     Dig has no direct effect on Tobin's Q: it works only through D.
+
+    Resilience: an industry-wide shock in ``shock_year`` lowers every firm's Tobin's Q by
+    ``shock_mean`` less ``shock_dig`` per unit of the firm's pre-shock Dig above the average (mean Dig
+    over the two years before, in the expected panel); a share ``shock_persistence`` of the firm's
+    shock is left the year after. The per firm-year shock term is written to
+    ``truth_mechanism_firm_years.csv`` (``tq_shock``).
     """
 
     g_dig: float = 0.15
@@ -114,6 +120,10 @@ class MechanismTruth:
     q_ccd: float = 0.3
     q_serv_ccd: float = -1.5
     q_serv_sq_ccd: float = 2.0
+    shock_year: int = 2020
+    shock_mean: float = 0.15
+    shock_dig: float = 0.03
+    shock_persistence: float = 0.5
 
     def tq_coefficients(self) -> dict[str, float]:
         """True coefficients of the Tobin's Q model under the estimation's term names (x = serv, z = ccd)."""

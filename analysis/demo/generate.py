@@ -294,8 +294,9 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
     patent_rows, patent_fy = demo_mechanism.patents(np.random.default_rng([seed, PATENT_STREAM]), firms, fy, mech)
     ind = demo_mechanism.indicators(fy, rd_fy, patent_fy, fin["total_revenue"].to_numpy(float))
     coupling, coupling_info = demo_mechanism.coupling_truth(ind, fy["in_panel"].to_numpy(bool), coupling_config)
+    tq_shock = demo_mechanism.shock_term(fy, fy["in_panel"].to_numpy(bool), mech)
     tq_target = demo_mechanism.tobin_q(np.random.default_rng([seed, TQ_STREAM]), firms, fy,
-                                       coupling["ccd"].to_numpy(float), mech)
+                                       coupling["ccd"].to_numpy(float), tq_shock, mech)
     mv_rows, sh_rows, fy["tobin_q"], fy["top1"] = _market_and_owners(extra, firms, fin, params, tq_target)
 
     progress("demo: writing CSMAR-style files")
@@ -318,7 +319,8 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
     mech_fy = pd.concat([rd_fy, patent_fy.drop(columns=["firm", "year"]),
                          ind.drop(columns=["firm", "year"]), coupling,
                          pd.DataFrame({"in_panel": fy["in_panel"].to_numpy(), "serv": fy["serv"].to_numpy(),
-                                       "dig": fy["dig"].to_numpy(), "tobin_q": fy["tobin_q"].to_numpy()})], axis=1)
+                                       "dig": fy["dig"].to_numpy(), "tobin_q": fy["tobin_q"].to_numpy(),
+                                       "tq_shock": tq_shock})], axis=1)
     mech_fy.to_csv(out_dir / "truth_mechanism_firm_years.csv", index=False, float_format="%.17g")
     (out_dir / "truth_mechanism.json").write_text(
         json.dumps(_mechanism_truth(mech, coupling_info, rd_rows, patent_rows, coupling), indent=2,
@@ -447,6 +449,9 @@ def _mechanism_truth(m: MechanismTruth, coupling_info: dict[str, Any], rd_rows: 
             "link_c_outcome": "tobin_q",
             "link_c_direct_effect": 0.0,
             "link_c_b_path": "q_ccd + q_serv_ccd * serv + q_serv_sq_ccd * serv^2 (the effect of D at serv)",
+            "link_e_shock": {"year": m.shock_year, "mean_drop": m.shock_mean,
+                             "less_drop_per_unit_pre_shock_dig": m.shock_dig,
+                             "share_left_the_year_after": m.shock_persistence},
             "link_d_ccd_effect": "within a stage: the mean of q_ccd + q_serv_ccd * serv + q_serv_sq_ccd * serv^2 "
                                  "over the stage's estimation sample (approximate: a linear model in D fitted "
                                  "to a heterogeneous effect)",
@@ -455,7 +460,9 @@ def _mechanism_truth(m: MechanismTruth, coupling_info: dict[str, Any], rd_rows: 
             "link_a_ccd_on_dig": "D is a nonlinear, sample-normalized transform of the indicators: only the sign "
                                  "of Dig's effect on D is implied",
             "link_c_a_path": "the a path (D on Dig) is a linear projection of that transform, not a parameter",
-            "link_e": "the demo has no firm-specific shock: resilience results have no true value",
+            "link_e": "the resilience regressions (drop, recovery, net change on pre-shock Serv and Dig) "
+                      "mix the shock (tq_shock) with the curve's changes: their true values are pseudo-true "
+                      "(the same regression on the noise-free part of Tobin's Q), computed in the test",
             "roa": "ROA follows the main true model (truth.json) and does not depend on D",
         },
         "ccd_distribution": {"n": int(len(d)), "mean": float(d.mean()), "sd": float(d.std()),

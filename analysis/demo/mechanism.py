@@ -144,13 +144,27 @@ def coupling_truth(ind: pd.DataFrame, in_panel: np.ndarray, cfg: Mapping[str, An
     return out, info
 
 
+def shock_term(fy: pd.DataFrame, in_panel: np.ndarray, m: MechanismTruth, pre_years: int = 2) -> np.ndarray:
+    """The shock's part of every firm-year's Tobin's Q: s_i in ``m.shock_year``, persistence * s_i the
+    year after, 0 otherwise; s_i = -shock_mean + shock_dig * (dig_pre_i - mean dig_pre), with dig_pre
+    the firm's mean Dig over the ``pre_years`` before the shock in the expected panel (the average for
+    firms without such years)."""
+    years = fy["year"].to_numpy()
+    pre = in_panel & (years >= m.shock_year - pre_years) & (years < m.shock_year)
+    dig_pre = fy[pre].groupby("firm")["dig"].mean()
+    centred = (fy["firm"].map(dig_pre) - dig_pre.mean()).fillna(0.0).to_numpy()
+    s = -m.shock_mean + m.shock_dig * centred
+    return np.where(years == m.shock_year, s, np.where(years == m.shock_year + 1, m.shock_persistence * s, 0.0))
+
+
 def tobin_q(rng: np.random.Generator, firms: pd.DataFrame, fy: pd.DataFrame, ccd: np.ndarray,
-            m: MechanismTruth) -> np.ndarray:
-    """Tobin's Q of every firm-year from the true model (missing D -> the mean D of the panel)."""
+            shock: np.ndarray, m: MechanismTruth) -> np.ndarray:
+    """Tobin's Q of every firm-year from the true model (missing D -> the mean D of the panel), with the
+    shock term ``shock`` (:func:`shock_term`)."""
     d = np.where(np.isfinite(ccd), ccd, np.nanmean(ccd))
     s = fy["serv"].to_numpy(float)
     firm_effect = dict(zip(firms["firm"], rng.normal(0.0, m.tq_firm_sd, len(firms))))
     year_effect = rng.normal(0.0, m.tq_year_sd, int(fy["year_index"].max()) + 1)
     return (m.tq_mean + fy["firm"].map(firm_effect).to_numpy() + year_effect[fy["year_index"].to_numpy()]
-            + m.q_serv * s + m.q_serv_sq * s ** 2 + m.ccd_effect(s) * d
+            + m.q_serv * s + m.q_serv_sq * s ** 2 + m.ccd_effect(s) * d + shock
             + rng.normal(0.0, m.tq_noise_sd, len(fy)))
