@@ -51,3 +51,16 @@ rule all:
         ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
         ROBUSTNESS_OUTPUTS,
     default_target: True
+
+
+# Code versions: every rule that runs a script carries a digest of that script and of the package
+# modules it imports (analysis.workflow.code_digest) as the param `code`, so Snakemake reruns a rule
+# when its code changes - and only the rules whose code changed (editing analysis/tables.py rebuilds
+# the tables, not the estimates).
+from pathlib import Path as _Path
+
+from analysis.workflow import code_digest as _code_digest
+
+for _rule in workflow.rules:
+    if getattr(_rule, "script", None):
+        _rule.set_params(code=_code_digest(_Path(_rule.snakefile).parent / _rule.script, workflow.basedir))

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["coupling_coordination", "entropy_weights", "minmax_normalize", "subsystem_index"]
+__all__ = ["coupling_coordination", "coupling_measures", "entropy_weights", "minmax_normalize", "subsystem_index"]
 
 DEFAULT_SHIFT = 1e-4
 
@@ -133,3 +133,37 @@ def coupling_coordination(u1: Any, u2: Any, a: float = 0.5, b: float = 0.5) -> d
     t = a * u1 + b * u2
     d = np.sqrt(c * t)
     return {"C": c, "T": t, "D": d}
+
+
+# ------------------------------------------------------------- measures of the mechanism stage
+PRODUCT_INDICATORS = ("rd_intensity", "invention_applications", "invention_grants")
+SERVICE_INDICATORS = ("service_growth", "new_service_lines")
+
+
+def _cfg(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
+    base = {"a": 0.5, "b": 0.5, "scope": "pooled", "shift": DEFAULT_SHIFT,
+            "product_indicators": list(PRODUCT_INDICATORS), "service_indicators": list(SERVICE_INDICATORS),
+            "directions": {}}
+    base.update(dict(cfg or {}))
+    return base
+
+
+def coupling_measures(indicators: pd.DataFrame, cfg: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, dict]:
+    """U1, U2 (entropy-weighted), C, T and ``ccd`` (= D) for every row of ``indicators``; plus a
+    dict of the indicators used, their weights and the settings."""
+    c = _cfg(cfg)
+    out = indicators.copy()
+    info: dict[str, Any] = {"a": c["a"], "b": c["b"], "scope": c["scope"], "shift": c["shift"]}
+    for name, cols in (("u1", c["product_indicators"]), ("u2", c["service_indicators"])):
+        used = [k for k in cols if k in out and out[k].notna().any()]
+        info[f"{name}_dropped_indicators"] = [k for k in cols if k not in used]
+        if not used:
+            raise ValueError(f"no data for any indicator of {name} ({cols})")
+        u, w = subsystem_index(out, used, c.get("directions") or {}, scope=c["scope"], shift=c["shift"])
+        out[name] = u
+        info[f"{name}_indicators"] = used
+        info[f"{name}_weights"] = w
+    ccd = coupling_coordination(out["u1"].to_numpy(), out["u2"].to_numpy(), c["a"], c["b"])
+    out["coupling_c"], out["coupling_t"], out["ccd"] = ccd["C"], ccd["T"], ccd["D"]
+    info["n_with_ccd"] = int(out["ccd"].notna().sum())
+    return out, info

@@ -5,7 +5,7 @@ coupled; digitalization couples them, stage by stage, and makes the product-serv
 resilient. This module measures the coupling and tests each link; every function is pure (frames
 in, tidy dicts/frames out) and the Snakemake rule ``mechanism`` saves the results.
 
-Measures (:func:`innovation_indicators`, :func:`coupling_measures`; firm-years of the estimation
+Measures (:func:`innovation_indicators`, :func:`analysis.coupling.coupling_measures`; firm-years of the estimation
 panel, nothing is dropped - a firm-year lacking an input keeps a missing value):
 
 - product innovation (subsystem U1):
@@ -35,16 +35,13 @@ Links (each returns a JSON-ready dict):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.coupling import DEFAULT_SHIFT, coupling_coordination, subsystem_index
-
-PRODUCT_INDICATORS = ("rd_intensity", "invention_applications", "invention_grants")
-SERVICE_INDICATORS = ("service_growth", "new_service_lines")
+from analysis.coupling import PRODUCT_INDICATORS, SERVICE_INDICATORS, coupling_measures  # noqa: F401 (re-exported)
 
 MEDIATION_ASSUMPTIONS = [
     "Sequential ignorability: given the controls and the firm and year effects, Dig is as good as "
@@ -65,14 +62,6 @@ MEDIATION_ASSUMPTIONS_CURVE = [
     "effect averages a*b(Serv) over the estimation sample.",
     MEDIATION_ASSUMPTIONS[3],
 ]
-
-
-def _cfg(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
-    base = {"a": 0.5, "b": 0.5, "scope": "pooled", "shift": DEFAULT_SHIFT,
-            "product_indicators": list(PRODUCT_INDICATORS), "service_indicators": list(SERVICE_INDICATORS),
-            "directions": {}}
-    base.update(dict(cfg or {}))
-    return base
 
 
 # --------------------------------------------------------------------------- measures
@@ -129,27 +118,6 @@ def innovation_indicators(panel: pd.DataFrame, rd: pd.DataFrame | None, patents:
             new_lines.append(float(len(types.get((f, y), frozenset()) - types.get((f, y - 1), frozenset()))))
     out["new_service_lines"] = new_lines
     return out
-
-
-def coupling_measures(indicators: pd.DataFrame, cfg: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, dict]:
-    """U1, U2 (entropy-weighted), C, T and ``ccd`` (= D) for every row of ``indicators``; plus a
-    dict of the indicators used, their weights and the settings."""
-    c = _cfg(cfg)
-    out = indicators.copy()
-    info: dict[str, Any] = {"a": c["a"], "b": c["b"], "scope": c["scope"], "shift": c["shift"]}
-    for name, cols in (("u1", c["product_indicators"]), ("u2", c["service_indicators"])):
-        used = [k for k in cols if k in out and out[k].notna().any()]
-        info[f"{name}_dropped_indicators"] = [k for k in cols if k not in used]
-        if not used:
-            raise ValueError(f"no data for any indicator of {name} ({cols})")
-        u, w = subsystem_index(out, used, c.get("directions") or {}, scope=c["scope"], shift=c["shift"])
-        out[name] = u
-        info[f"{name}_indicators"] = used
-        info[f"{name}_weights"] = w
-    ccd = coupling_coordination(out["u1"].to_numpy(), out["u2"].to_numpy(), c["a"], c["b"])
-    out["coupling_c"], out["coupling_t"], out["ccd"] = ccd["C"], ccd["T"], ccd["D"]
-    info["n_with_ccd"] = int(out["ccd"].notna().sum())
-    return out, info
 
 
 # --------------------------------------------------------------------------- regressions

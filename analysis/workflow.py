@@ -102,3 +102,77 @@ def json_records(frame) -> list[dict[str, Any]]:
     for rec in frame.to_dict(orient="records"):
         out.append({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in rec.items()})
     return out
+
+
+# ------------------------------------------------------------------------------ code versions
+PACKAGE = "analysis"
+
+
+def _module_files(module: str, root: Path) -> list[Path]:
+    """Files executed when ``module`` (dotted, under ``root``) is imported: every package ``__init__``
+    on its path and the module itself (a ``.py`` file or a package's ``__init__.py``)."""
+    parts = module.split(".")
+    files = []
+    for k in range(1, len(parts) + 1):
+        base = root.joinpath(*parts[:k])
+        for candidate in (base / "__init__.py", base.with_suffix(".py")):
+            if candidate.is_file():
+                files.append(candidate)
+                break
+    return files
+
+
+def code_files(script: str | Path, root: str | Path) -> list[Path]:
+    """The package modules a rule script runs: its ``analysis`` imports, followed transitively
+    (a static scan of import statements, relative ones included), plus the script itself; sorted.
+
+    ``root`` is the folder that holds the ``analysis`` package. Imports inside functions count too
+    (they run when the function does); data files the modules read are not included.
+    """
+    import ast
+
+    root = Path(root)
+    seen: set[Path] = set()
+    todo = [Path(script)]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        try:  # the package a relative import starts from (a module's or an __init__'s own package)
+            here = list(path.relative_to(root).parts[:-1])
+        except ValueError:
+            here = []
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    pkg = here[: len(here) - (node.level - 1)] if node.level > 1 else here
+                    base = ".".join(pkg + ([node.module] if node.module else []))
+                else:
+                    base = node.module or ""
+                names = [base] + [f"{base}.{a.name}" for a in node.names]
+            for name in names:
+                if name == PACKAGE or name.startswith(PACKAGE + "."):
+                    todo.extend(_module_files(name, root))
+    return sorted(seen)
+
+
+def code_digest(script: str | Path, root: str | Path) -> str:
+    """SHA-256 over the contents of :func:`code_files` (paths relative to ``root`` included): changes
+    when the script or any package module it runs changes, and only then. A rule that carries it as
+    a param is rerun by Snakemake when its code changes."""
+    import hashlib
+
+    root = Path(root)
+    h = hashlib.sha256()
+    for path in code_files(script, root):
+        try:
+            name = path.relative_to(root).as_posix()
+        except ValueError:
+            name = path.name
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]

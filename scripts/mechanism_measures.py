@@ -1,7 +1,8 @@
 """Rule mechanism_measures: innovation indicators, U1, U2 and the coupling coordination degree."""
 import pandas as pd
 
-from analysis.mechanism import classify_stages, coupling_measures, innovation_indicators
+from analysis.coupling import coupling_measures
+from analysis.mechanism import classify_stages, innovation_indicators
 from analysis.workflow import run_rule, write_json
 
 

@@ -7,7 +7,7 @@ same as without the extension.
 How the truth of the coupling links becomes *known*: the coupling coordination degree D is a
 data-dependent transform (min-max normalization and entropy weights over the estimation sample),
 so the generator computes it exactly as the pipeline will - with the package's own
-:func:`analysis.mechanism.coupling_measures`, from the indicator values it writes, over the firm-years
+:func:`analysis.coupling.coupling_measures`, from the indicator values it writes, over the firm-years
 it expects in the estimation panel (:func:`expected_panel`) - and lets Tobin's Q depend on that D
 with known coefficients. The end-to-end test (tests/test_pipeline_mechanism.py) checks both halves:
 that the pipeline's panel is the expected one and its D equals the generator's D (to rounding), and
@@ -134,8 +134,8 @@ def indicators(fy: pd.DataFrame, rd: pd.DataFrame, pat: pd.DataFrame, revenue: n
 
 def coupling_truth(ind: pd.DataFrame, in_panel: np.ndarray, cfg: Mapping[str, Any] | None) -> tuple[pd.DataFrame, dict]:
     """U1, U2, C, T and D over the expected panel rows (NaN elsewhere), computed with the package's
-    :func:`analysis.mechanism.coupling_measures` and the mechanism config."""
-    from analysis.mechanism import coupling_measures
+    :func:`analysis.coupling.coupling_measures` and the mechanism config."""
+    from analysis.coupling import coupling_measures
 
     sub = ind[in_panel].reset_index(drop=True)
     measures, info = coupling_measures(sub, cfg)
