@@ -153,6 +153,19 @@ def _quantile_name(key: str, language: str) -> str:
 
 
 # --------------------------------------------------------------------------------------- figures
+def _finish_band_figure(fig, ax, lang: str, level: float, out_paths: Sequence[str | Path]) -> None:
+    """Legend titled with the band's level, no top/right frame, saved in every format and closed
+    (the curve and slope figures)."""
+    import matplotlib.pyplot as plt
+
+    ax.legend(frameon=False, title=text("fig_band", lang, level=round(100 * level)))
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    save(fig, out_paths)
+    plt.close(fig)
+
+
+
 def plot_moderated_curve(result: ModelResult, out_paths: Sequence[str | Path], language: str = "en",
                          font: str | Path | None = None) -> str:
     """Fitted inverted U with bands at low, median and high moderator values. Returns the language used."""
@@ -173,11 +186,7 @@ def plot_moderated_curve(result: ModelResult, out_paths: Sequence[str | Path], l
         xlab, ylab = label(result.spec["x"], lang), label(result.spec["outcome"], lang)
         ax.set_xlabel(xlab)
         ax.set_ylabel(text("fig_relative_to", lang, y=ylab, x=xlab))
-        ax.legend(frameon=False, title=text("fig_band", lang, level=round(100 * level)))
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        save(fig, out_paths)
-        plt.close(fig)
+        _finish_band_figure(fig, ax, lang, level, out_paths)
     return lang
 
 
@@ -206,11 +215,7 @@ def plot_slopes(result: ModelResult, out_paths: Sequence[str | Path], language: 
         ax.axhline(0, color="grey", lw=0.6)
         ax.set_xlabel(label(result.spec["moderator"], lang))
         ax.set_ylabel(text("fig_slope_y", lang, x=xs, y=label(result.spec["outcome"], lang)))
-        ax.legend(frameon=False, title=text("fig_band", lang, level=round(100 * level)))
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        save(fig, out_paths)
-        plt.close(fig)
+        _finish_band_figure(fig, ax, lang, level, out_paths)
     return lang
 
 
