@@ -149,8 +149,8 @@ def code_files(script: str | Path, root: str | Path) -> list[Path]:
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    pkg = here[: len(here) - (node.level - 1)] if node.level > 1 else here
+                if node.level:  # from . (level 1) is the module's own package, each further dot one up
+                    pkg = here[: len(here) - node.level + 1]
                     base = ".".join(pkg + ([node.module] if node.module else []))
                 else:
                     base = node.module or ""

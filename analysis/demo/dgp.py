@@ -19,6 +19,7 @@ SERVICE_SEGMENTS = ("技术服务", "维修服务", "运维服务", "融资租�
                     "安装服务", "检测服务", "物流运输", "软件及信息服务", "培训服务")
 REGION_SEGMENTS = ("华东地区", "华北地区", "华南地区", "境外")
 NON_MANUFACTURING = ("J66", "J67", "K70", "I65", "F51", "E48")  # banks, securities, real estate ...
+MANUFACTURING = r"C(1[3-9]|[23]\d|4[0-3])"  # CSRC 2012 C13-C43: the default sample rule
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.demo.dgp import SERVICE_SEGMENTS, DemoParams, MechanismTruth
+from analysis.coupling import coupling_measures
+from analysis.demo.dgp import MANUFACTURING, SERVICE_SEGMENTS, DemoParams, MechanismTruth
 
 #: random streams (children of the config seed) of the extension
 RD_STREAM, SERVICE_STREAM, PATENT_STREAM, TQ_STREAM = 9, 11, 12, 13
-MANUFACTURING = r"C(1[3-9]|[23]\d|4[0-3])"  # CSRC 2012 C13-C43, the default sample rule
 
 
 def service_line_entry(rng: np.random.Generator, firms: pd.DataFrame, fy: pd.DataFrame,
@@ -135,8 +135,6 @@ def indicators(fy: pd.DataFrame, rd: pd.DataFrame, pat: pd.DataFrame, revenue: n
 def coupling_truth(ind: pd.DataFrame, in_panel: np.ndarray, cfg: Mapping[str, Any] | None) -> tuple[pd.DataFrame, dict]:
     """U1, U2, C, T and D over the expected panel rows (NaN elsewhere), computed with the package's
     :func:`analysis.coupling.coupling_measures` and the mechanism config."""
-    from analysis.coupling import coupling_measures
-
     sub = ind[in_panel].reset_index(drop=True)
     measures, info = coupling_measures(sub, cfg)
     out = pd.DataFrame(np.nan, index=ind.index, columns=["u1", "u2", "ccd"])

@@ -49,7 +49,7 @@ def simulate_panel(rng: np.random.Generator, params: DemoParams | None = None) -
     panel = pd.DataFrame({"firm": fy["firm"], "year": fy["year"], "industry": fy["industry"],
                           "serv": fy["serv"], "dig": fy["dig"], "size": ctrl["size"], "lev": ctrl["lev"],
                           "growth": ctrl["growth"], "roa": out["roa"].to_numpy()})
-    manuf = panel["industry"].str.fullmatch(r"C(1[3-9]|[23]\d|4[0-3])")
+    manuf = panel["industry"].str.fullmatch(dgp.MANUFACTURING)
     st = (fy["year"] >= fy["st_start"]) & (fy["year"] <= fy["st_end"])
     keep = manuf & ~st.to_numpy() & panel[["serv", "dig", "size", "lev", "growth", "roa"]].notna().all(axis=1)
     return panel[keep].reset_index(drop=True)
