@@ -17,7 +17,7 @@ configfile: "config/config.yaml"
 
 
 from analysis.config import validate_config
-from analysis.estimation import specs_from_config
+from analysis.models import specs_from_config
 
 validate_config(config)
 

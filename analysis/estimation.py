@@ -8,9 +8,9 @@ Singleton fixed-effect groups (a firm observed once) are dropped by default, as 
 pyfixest do; Stata ``xtreg, fe`` keeps them, which changes G and the degrees of freedom but not
 the coefficients (config ``models.drop_singletons: false`` to match ``xtreg``).
 
-Standard errors: clustered by firm with the CRV1 small-sample correction by default (Stata
-``xtreg, fe vce(cluster firm)``; see the methods reference, section 4); t-based inference then uses
-G - 1 degrees of freedom, which pyfixest reports as ``_df_t``.
+Standard errors (``ModelSpec.se``): iid, HC1 or CRV1 clustered by one or two variables, with the
+conventions listed in :mod:`analysis.models` (the model step and the one parser of model options);
+t-based inference uses pyfixest's ``_df_t`` (G - 1 under clustering, N - K otherwise).
 
 Options (config ``models``):
 
@@ -48,6 +48,23 @@ class ModelSpec:
     cluster: str | None = "firm"
     drop_singletons: bool = True
     label: str = ""
+    se: str | None = None  # cluster | hc1 | iid; None: cluster when ``cluster`` is set, else hc1
+
+    def __post_init__(self) -> None:
+        se = self.se or ("cluster" if self.cluster else "hc1")
+        if se not in ("cluster", "hc1", "iid"):
+            raise ValueError(f"model {self.name!r}: se must be cluster, hc1 or iid, got {se!r}")
+        if se == "cluster" and not self.cluster:
+            raise ValueError(f"model {self.name!r}: se 'cluster' needs a cluster variable")
+        object.__setattr__(self, "se", se)
+        if se != "cluster":
+            object.__setattr__(self, "cluster", None)
+        cluster_variables(self.cluster)  # raises on a malformed cluster specification
+
+    @property
+    def vcov(self) -> Any:
+        """The pyfixest ``vcov`` argument of this spec."""
+        return vcov_of(self.se, self.cluster)
 
     @property
     def x_sq(self) -> str:
@@ -88,6 +105,17 @@ def cluster_variables(cluster: str | None) -> list[str]:
     if len(parts) > 2 or not all(parts):
         raise ValueError(f"models.cluster: expected one variable or two joined by '+', got {cluster!r}")
     return parts
+
+
+def vcov_of(se: str | None, cluster: str | None) -> Any:
+    """pyfixest's ``vcov`` argument for standard errors ``se`` (cluster | hc1 | iid; None = cluster when
+    ``cluster`` is set, else hc1), see :mod:`analysis.models` for the conventions."""
+    se = se or ("cluster" if cluster else "hc1")
+    if se == "cluster":
+        if not cluster:
+            raise ValueError("clustered standard errors need a cluster variable")
+        return {"CRV1": "+".join(cluster_variables(cluster))}
+    return {"hc1": "hetero", "iid": "iid"}[se]
 
 
 #: Convergence tolerance of the iterative fixed-effect demeaning (pyfixest's default is 1e-6);
@@ -134,8 +162,7 @@ def fit_model(panel: pd.DataFrame, spec: ModelSpec):
 
     check_columns(panel, spec)
     data = add_model_terms(panel, spec)
-    vcov: Any = {"CRV1": "+".join(cluster_variables(spec.cluster))} if spec.cluster else "hetero"
-    return pf.feols(spec.formula, data=data, vcov=vcov,
+    return pf.feols(spec.formula, data=data, vcov=spec.vcov,
                     fixef_rm="singleton" if spec.drop_singletons else "none", demeaner=MapDemeaner(fixef_tol=FIXEF_TOL))
 
 
@@ -210,34 +237,6 @@ def tidy_result(fit, spec: ModelSpec, panel: pd.DataFrame,
         x_range=(float(x.min()), float(x.max())), moderator_values=mod_values,
         moderator_range=mod_range, extras=extras,
     )
-
-
-def specs_from_config(models_cfg: dict[str, Any]) -> list[ModelSpec]:
-    """Baseline (x, x^2) and moderated models for every configured outcome."""
-    specs = []
-    common = dict(x=models_cfg.get("x", "serv"), controls=tuple(models_cfg.get("controls", [])),
-                  fixed_effects=tuple(models_cfg.get("fixed_effects", ["firm", "year"])),
-                  cluster=models_cfg.get("cluster", "firm"),
-                  drop_singletons=bool(models_cfg.get("drop_singletons", True)))
-    for outcome in models_cfg.get("outcomes", ["roa"]):
-        specs.append(ModelSpec(name=f"baseline_{outcome}", outcome=outcome,
-                               label=f"Baseline: {outcome}", **common))
-        if models_cfg.get("moderator"):
-            z = models_cfg["moderator"]
-            specs.append(ModelSpec(name=f"moderation_{outcome}", outcome=outcome, moderator=z,
-                                   label=f"Moderation by {z}: {outcome}", **common))
-    clusters = cluster_variables(common["cluster"])  # raises on a malformed models.cluster
-    boot = models_cfg.get("bootstrap") or {}
-    if boot.get("enabled"):
-        if len(clusters) != 1:
-            raise ValueError(f"models.bootstrap.enabled needs one-way clustering; models.cluster is "
-                             f"{common['cluster']!r}")
-        known = {r for s in specs for r in s.regressors}
-        unknown = [p for p in boot.get("params", []) if p not in known]
-        if unknown:
-            raise ValueError(f"models.bootstrap.params: {unknown} are not coefficients of any model "
-                             f"(coefficients: {sorted(known)})")
-    return specs
 
 
 def bootstrap_results(fit, spec: ModelSpec, panel: pd.DataFrame, params: list[str], *, reps: int,

@@ -121,16 +121,19 @@ def innovation_indicators(panel: pd.DataFrame, rd: pd.DataFrame | None, patents:
 
 
 # --------------------------------------------------------------------------- regressions
-def _feols(frame: pd.DataFrame, y: str, xs: Sequence[str], fe: Sequence[str], cluster: str | None):
+def _feols(frame: pd.DataFrame, y: str, xs: Sequence[str], fe: Sequence[str], cluster: str | None,
+           se: str | None = None):
+    """A link regression with the model options' standard errors (``se``, ``cluster``: as
+    :func:`analysis.estimation.vcov_of`)."""
     import pyfixest as pf
     from pyfixest.demeaners import MapDemeaner
 
-    from analysis.estimation import FIXEF_TOL, cluster_variables
+    from analysis.estimation import FIXEF_TOL, cluster_variables, vcov_of
 
+    vcov = vcov_of(se, cluster)
     fml = f"{y} ~ {' + '.join(xs)}" + (f" | {' + '.join(fe)}" if fe else "")
-    cols = list(dict.fromkeys([y, *xs, *fe, *cluster_variables(cluster)]))
+    cols = list(dict.fromkeys([y, *xs, *fe, *(cluster_variables(cluster) if isinstance(vcov, dict) else [])]))
     data = frame[cols].replace([np.inf, -np.inf], np.nan).dropna().reset_index(drop=True)
-    vcov: Any = {"CRV1": cluster} if cluster else "hetero"
     return pf.feols(fml, data=data, vcov=vcov, fixef_rm="singleton" if fe else "none",
                     demeaner=MapDemeaner(fixef_tol=FIXEF_TOL))
 
@@ -153,7 +156,7 @@ def regression_rows(fit, model: str, terms: Sequence[str] | None = None, alpha: 
 def link_dig_coupling(frame: pd.DataFrame, *, dig: str = "dig", controls: Sequence[str] = (),
                       fixed_effects: Sequence[str] = ("firm", "year"), cluster: str | None = "firm",
                       outcomes: Sequence[str] = ("ccd", "u1", "u2", "ln_rd_intensity"),
-                      alpha: float = 0.05) -> dict[str, Any]:
+                      alpha: float = 0.05, se: str | None = None) -> dict[str, Any]:
     """Link (a): does digitalization raise coupling? y = firm + year + g Dig + controls + e for y
     in ``outcomes`` (those present with data); rows for g (one-sided H1: g > 0 reported too)."""
     f = frame.copy()
@@ -163,42 +166,26 @@ def link_dig_coupling(frame: pd.DataFrame, *, dig: str = "dig", controls: Sequen
     for y in outcomes:
         if y not in f or f[y].notna().sum() < 10:
             continue
-        fit = _feols(f, y, [dig, *controls], fixed_effects, cluster)
+        fit = _feols(f, y, [dig, *controls], fixed_effects, cluster, se)
         for r in regression_rows(fit, f"dig_{y}", [dig], alpha):
             r["p_one_sided_positive"] = float(r["p"] / 2 if r["coef"] > 0 else 1 - r["p"] / 2)
             rows.append(r)
     return {"link": "a", "description": "FE regression of coupling measures on Dig",
-            "controls": list(controls), "fixed_effects": list(fixed_effects), "cluster": cluster, "rows": rows}
+            "controls": list(controls), "fixed_effects": list(fixed_effects), "cluster": cluster,
+            "se": se or ("cluster" if cluster else "hc1"), "rows": rows}
 
 
-def link_coupling_moderation(frame: pd.DataFrame, *, outcome: str = "roa", x: str = "serv", moderator: str = "ccd",
-                             controls: Sequence[str] = (), fixed_effects: Sequence[str] = ("firm", "year"),
-                             cluster: str | None = "firm", quantiles: Sequence[float] = (0.1, 0.5, 0.9),
-                             alpha: float = 0.05) -> dict[str, Any]:
-    """Link (b): the inverted U of ``outcome`` in ``x`` moderated by coupling D, with the same
-    Haans-Pieters-He quantities as the Dig moderation (flattening b5, turning-point shift, flip)."""
-    from analysis.estimation import ModelSpec, fit_model, tidy_result
-    from analysis.inference.moderation import moderation_table
-    from analysis.inference.utest import u_test
-    from analysis.workflow import json_records
+def link_coupling_moderation(frame: pd.DataFrame, options, *, outcome: str, x: str, moderator: str = "ccd",
+                             controls: Sequence[str] = (), fixed_effects: Sequence[str] = ("firm", "year")) -> dict[str, Any]:
+    """Link (b): the inverted U of ``outcome`` in ``x`` moderated by coupling D, through the model step
+    (:func:`analysis.models.estimate_inverted_u`, ``options``: :class:`analysis.models.ModelOptions`):
+    the same Haans-Pieters-He quantities as the Dig moderation (flattening b5, turning-point shift, flip)."""
+    from analysis.models import estimate_inverted_u
 
-    spec = ModelSpec(name=f"mechanism_moderation_{outcome}", outcome=outcome, x=x, moderator=moderator,
-                     controls=tuple(controls), fixed_effects=tuple(fixed_effects), cluster=cluster,
-                     label=f"Moderation by coupling ({moderator}): {outcome}")
+    spec = options.spec(f"mechanism_moderation_{outcome}", outcome, x, moderator=moderator, controls=controls,
+                        fixed_effects=fixed_effects, label=f"Moderation by coupling ({moderator}): {outcome}")
     data = frame.replace([np.inf, -np.inf], np.nan).dropna(subset=[outcome, x, moderator, *controls]).reset_index(drop=True)
-    fit = fit_model(data, spec)
-    result = tidy_result(fit, spec, data, tuple(quantiles))
-    params, cov = result.params(), result.cov()
-    xl, xh = result.x_range
-    ut = u_test(params[spec.x], params[spec.x_sq], cov.loc[[spec.x, spec.x_sq], [spec.x, spec.x_sq]].to_numpy(),
-                xl, xh, result.df_t, alpha=alpha)
-    result.extras["utest"] = ut.to_dict()
-    names = {"x": spec.x, "x2": spec.x_sq, "z": moderator, "xz": spec.interaction(spec.x),
-             "x2z": spec.interaction(spec.x_sq)}
-    zl, zh = result.moderator_range
-    table = moderation_table(params, cov, names, result.moderator_values, zl=zl, zh=zh, xl=xl, xh=xh,
-                             df=result.df_t, alpha=alpha)
-    result.extras["moderation"] = json_records(table)
+    result = estimate_inverted_u(data, spec, options)
     return {"link": "b", "description": "inverted U moderated by coupling coordination D",
             "result": result.to_dict()}
 
@@ -405,7 +392,7 @@ def classify_stages(frame: pd.DataFrame, method: str = "share", *, share_thresho
 def stage_heterogeneity(frame: pd.DataFrame, stages: pd.Series, *, dig: str = "dig", mediator: str = "ccd",
                         outcome: str = "roa", controls: Sequence[str] = (),
                         fixed_effects: Sequence[str] = ("firm", "year"), cluster: str | None = "firm",
-                        curve: str | None = None, alpha: float = 0.05) -> dict[str, Any]:
+                        curve: str | None = None, alpha: float = 0.05, se: str | None = None) -> dict[str, Any]:
     """Link (d): links (a) D on Dig, and D on performance (with Dig, and with ``curve`` and its square
     as controls when given: the within-stage D coefficient is then D's average effect in the stage net
     of the servitization curve), estimated within each stage."""
@@ -420,7 +407,7 @@ def stage_heterogeneity(frame: pd.DataFrame, stages: pd.Series, *, dig: str = "d
         for model, y, xs, keep in ((f"{stage}:dig_{mediator}", mediator, [dig, *controls], dig),
                                    (f"{stage}:{mediator}_{outcome}", outcome, [mediator, dig, *curve_terms, *controls], mediator)):
             try:
-                fit = _feols(sub, y, xs, fixed_effects, cluster)
+                fit = _feols(sub, y, xs, fixed_effects, cluster, se)
                 rs = regression_rows(fit, model, [keep], alpha)
             except Exception as exc:  # too few firm-years in a stage: say so, do not fail the run
                 rs = [{"model": model, "outcome": y, "term": keep, "note": f"not estimable: {type(exc).__name__}"}]

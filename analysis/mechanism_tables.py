@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.tables import Table, stars
+from analysis.tables import Table, se_note, stars
 
 LINKS = ("coupling", "moderation", "mediation", "stages", "resilience")
 #: links estimated once per performance outcome (``mechanism.outcomes``); coupling (a) has no outcome
@@ -58,8 +58,8 @@ def coupling_table(res: dict[str, Any], measures: dict[str, Any] | None = None) 
     rows = [("body", f"{r['outcome']} on {r['term']}", _reg_cells(r, "p_one_sided_positive")) for r in res["rows"]]
     notes = ["Link (a): FE regressions (firm and year effects) of the coupling coordination degree D "
              "(ccd), the subsystem indices U1 (product innovation) and U2 (service innovation) and "
-             "ln R&D intensity on Dig; controls " + ", ".join(res["controls"]) + "; SE clustered by "
-             f"{res['cluster']}; p one-sided (H1: coefficient > 0)."]
+             "ln R&D intensity on Dig; controls " + ", ".join(res["controls"]) + "; p one-sided (H1: coefficient > 0). "
+             + se_note({"spec": {"se": res.get("se"), "cluster": res["cluster"]}}, "en")]
     if measures:
         for u in ("u1", "u2"):
             w = measures.get(f"{u}_weights", {}).get("pooled")
@@ -85,11 +85,12 @@ def moderation_table_mech(res: dict[str, Any]) -> Table:
             label = f"{q} {note}".strip()
             rows.append(("moderation by D", label, [_f(m["estimate"]), _f(m["se"]), _f(m["p"], 3)]))
     ut = r["extras"]["utest"]
-    rows.append(("fit", "N / firms", [str(r["n_obs"]), str(r["n_clusters"]), ""]))
+    rows.append(("fit", "N / clusters", [str(r["n_obs"]), str(r["n_clusters"] or ""), ""]))
     rows.append(("fit", "U-test (Sasabuchi) p", [_f(ut.get("p_sasabuchi"), 3), "", ""]))
     notes = ["Link (b): the inverted U of performance in Serv moderated by the coupling coordination degree D "
              "(Haans, Pieters & He 2016): flattening_b5 is b5 with its one-sided p (H1: b5 > 0); "
-             "shape_flip_z is the D at which the curvature changes sign (note: inside or outside the observed range)."]
+             "shape_flip_z is the D at which the curvature changes sign (note: inside or outside the observed range). "
+             + se_note(r, "en")]
     tidy = pd.DataFrame({"term": names, "coef": coef, "se": se})
     return Table("mechanism_moderation", "Coupling coordination and the servitization curve",
                  _frame(rows, ["Estimate", "SE", "p"]), notes, tidy)

@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from analysis.estimation import ModelResult
-from analysis.tables import label
+from analysis.tables import label, text
 
 _DIGITS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 
@@ -102,6 +102,56 @@ def model_numbers(r: ModelResult, prefix: str) -> dict[str, str]:
     return out
 
 
+def verdict_numbers(r: ModelResult, prefix: str, language: str = "en") -> dict[str, str]:
+    """Sentences whose wording depends on the results (standard errors fitted, U-test verdict, flattening,
+    two-lines test), so the text never claims what the numbers do not show."""
+    from analysis.tables import se_of, se_text
+
+    out: dict[str, str] = {}
+    se = se_of(r)
+    kw = {"nobs": fmt_int(r.n_obs)}
+    if se["type"] == "cluster":
+        key = "paper_se_cluster2" if len(se["cluster"]) > 1 else "paper_se_cluster"
+        n = se.get("n_clusters") or {}
+        kw.update(cluster=se_text(r, language).lower() if language == "en" else se_text(r, language),
+                  n=" / ".join(fmt_int(v) for v in n.values()) if n else fmt_int(r.n_clusters or 0),
+                  df=f"{r.df_t:g}")
+        out[csname(prefix, "SEText")] = text(key, language, **kw)
+    else:
+        out[csname(prefix, "SEText")] = text(f"paper_se_{se['type']}", language, **kw)
+    u = r.extras.get("utest")
+    if u and not r.spec.get("moderator"):
+        tp, p = fmt(u["extreme_point"], 3), fmt_p(u["p_sasabuchi"])
+        inverted = u["slope_l"] > 0 > u["slope_h"]
+        if u["reject"] and inverted:
+            key = "paper_u_reject"
+        elif u["slope_l"] <= 0 <= u["slope_h"]:  # falls, then rises: a U, not an inverted U
+            key = "paper_u_not_inverted"
+        elif u["extreme_in_interval"]:
+            key = "paper_u_inside_not_reject"
+        else:
+            key = "paper_u_outside"
+        out[csname(prefix, "UVerdict")] = text(key, language, tp=tp, p=p)
+        level = round(100 * (1 - u["alpha"]))
+        out[csname(prefix, "UAbstract")] = text("paper_abstract_u_yes" if key == "paper_u_reject" else "paper_abstract_u_no",
+                                                language, outcome=label(r.spec["outcome"], language), tp=tp, p=p,
+                                                level=level, lo=fmt(u["fieller_lower"], 3), hi=fmt(u["fieller_upper"], 3))
+    fl = r.extras.get("flattening")
+    if fl:
+        alpha = (u or {}).get("alpha", 0.05)
+        yes = fl["p_one_sided"] < alpha
+        out[csname(prefix, "FlatteningText")] = text("paper_flat_yes" if yes else "paper_flat_no",
+                                                     language, p=fmt_p(fl["p_one_sided"]))
+        out[csname(prefix, "FlatteningAbstract")] = text("paper_abstract_flat_yes" if yes else "paper_abstract_flat_no",
+                                                         language, p=fmt_p(fl["p_one_sided"]))
+    tl = r.extras.get("two_lines")
+    if tl:
+        out[csname(prefix, "TwoLinesText")] = text("paper_two_lines_yes" if tl["supported"] else "paper_two_lines_no",
+                                                   language, xc=fmt(tl["breakpoint"], 3), b1=fmt(tl["b1"], 3),
+                                                   b2=fmt(tl["b2"], 3), p1=fmt_p(tl["p1"]), p2=fmt_p(tl["p2"]))
+    return out
+
+
 def paper_numbers(results: Sequence[ModelResult], ledger: pd.DataFrame, panel: pd.DataFrame,
                   language: str = "en") -> dict[str, str]:
     """All numbers the text may quote, by macro name (insertion order is stable)."""
@@ -123,9 +173,11 @@ def paper_numbers(results: Sequence[ModelResult], ledger: pd.DataFrame, panel: p
     out["NOutcomes"] = str(len(outcomes))
     for r in results:
         out.update(model_numbers(r, r.spec["name"]))
+        out.update(verdict_numbers(r, r.spec["name"], language))
         if outcomes and r.spec["outcome"] == outcomes[0]:
             kind = r.spec["name"].replace(f"_{outcomes[0]}", "_main")
             out.update(model_numbers(r, kind))
+            out.update(verdict_numbers(r, kind, language))
     return out
 
 
@@ -140,8 +192,12 @@ def mechanism_numbers(results: Mapping[str, dict[str, Any]], outcome: str, langu
     rows = {m["quantity"]: m for m in results[f"moderation_{outcome}"]["result"]["extras"]["moderation"]
             if m["quantity"] in ("flattening_b5", "shape_flip_z")}
     if "flattening_b5" in rows:
-        out["MechFlatteningB"] = fmt(rows["flattening_b5"]["estimate"])
-        out["MechFlatteningP"] = fmt_p(rows["flattening_b5"]["p"])
+        fb = rows["flattening_b5"]
+        out["MechFlatteningB"] = fmt(fb["estimate"])
+        out["MechFlatteningP"] = fmt_p(fb["p"])
+        alpha = results[f"moderation_{outcome}"]["result"]["extras"]["utest"]["alpha"]
+        out["MechFlatteningText"] = text("paper_mech_flat_yes" if fb["p"] < alpha else "paper_mech_flat_no", language,
+                                         b=fmt(fb["estimate"]), p=fmt_p(fb["p"]))
     if "shape_flip_z" in rows:
         out["MechShapeFlip"] = fmt(rows["shape_flip_z"]["estimate"])
     med = results[f"mediation_{outcome}"]

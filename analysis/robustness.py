@@ -51,9 +51,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.estimation import ModelResult, ModelSpec, fit_model, tidy_result
-from analysis.inference.moderation import flattening_test, moderation_table
-from analysis.inference.utest import u_test
+from analysis.estimation import ModelSpec
+from analysis.models import ModelOptions, estimate_inverted_u
 
 KEY = ["firm", "year"]
 
@@ -63,6 +62,11 @@ DIMENSIONS = ("outcome", "serv", "controls", "fixed_effects", "winsorize", "samp
 
 #: Derived columns prepare_panel can build when a fixed-effect or cluster list names them.
 INTERACTED = {"industry_year": ("industry", "year")}
+
+
+#: The choice name that means "as in the main table" (``models.controls``, ``models.fixed_effects``), so
+#: that the robustness baseline and the specification curve always contain the main specification.
+MAIN = "main"
 
 
 class RobustnessConfigError(ValueError):
@@ -77,8 +81,8 @@ class Spec:
     outcome: str = "roa"
     serv: str = "serv"
     dig: str = "dig"
-    controls: str = "base"
-    fixed_effects: str = "firm_year"
+    controls: str = "main"
+    fixed_effects: str = "main"
     winsorize: str = "as_built"
     sample: str = "all"
     lag: int = 0
@@ -118,12 +122,14 @@ class Choices:
     fixed_effects: Mapping[str, tuple[str, ...]]
     winsorize: Mapping[str, Mapping[str, Any]]
     sample: Mapping[str, Mapping[str, Any]]
+    options: ModelOptions
     high_tech_industries: tuple[str, ...] = ()
-    cluster: str = "firm"
-    drop_singletons: bool = True
     as_built_limits: tuple[float, float] | None = None
     winsorized_variables: tuple[str, ...] = ()
-    alpha: float = 0.05
+
+    @property
+    def alpha(self) -> float:
+        return self.options.alpha
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Choices":
@@ -135,22 +141,25 @@ class Choices:
         for dim in ("serv", "dig", "controls", "fixed_effects", "winsorize", "sample"):
             if not c.get(dim):
                 raise RobustnessConfigError(f"config key 'robustness.choices.{dim}' is missing or empty")
-        models = config.get("models", {})
-        w = config.get("winsorize", {})
-        built = tuple(w.get("limits", [0.01, 0.99])) if w.get("enabled", True) else None
+        w = config["winsorize"]
+        built = tuple(w["limits"]) if w["enabled"] else None
+        models = config["models"]
+        for dim, key in (("controls", "controls"), ("fixed_effects", "fixed_effects")):
+            if MAIN in c[dim]:
+                raise RobustnessConfigError(f"config key 'robustness.choices.{dim}.{MAIN}': the name {MAIN!r} is "
+                                            f"reserved for models.{key} (the main table's choice); use another name")
         return cls(
+            options=ModelOptions.from_config(models),
             serv={k: dict(v or {}) for k, v in c["serv"].items()},
             dig={k: dict(v or {}) for k, v in c["dig"].items()},
-            controls={k: tuple(v or ()) for k, v in c["controls"].items()},
-            fixed_effects={k: tuple(v or ()) for k, v in c["fixed_effects"].items()},
+            controls={MAIN: tuple(models["controls"]), **{k: tuple(v or ()) for k, v in c["controls"].items()}},
+            fixed_effects={MAIN: tuple(models["fixed_effects"]),
+                           **{k: tuple(v or ()) for k, v in c["fixed_effects"].items()}},
             winsorize={k: dict(v or {}) for k, v in c["winsorize"].items()},
             sample={k: dict(v or {}) for k, v in c["sample"].items()},
-            high_tech_industries=tuple(r.get("high_tech_industries", ())),
-            cluster=models.get("cluster") or "firm",
-            drop_singletons=bool(models.get("drop_singletons", True)),
+            high_tech_industries=tuple(r["high_tech_industries"]),
             as_built_limits=built,
-            winsorized_variables=tuple(w.get("variables", ["roa", "roe", "size", "lev", "growth"])),
-            alpha=float(models.get("alpha", 0.05)),
+            winsorized_variables=tuple(w["variables"]),
         )
 
     def check(self, spec: Spec, where: str = "robustness") -> None:
@@ -190,6 +199,9 @@ def robustness_models(config: Mapping[str, Any]) -> list[Spec]:
     base = r.get("base", {})
     out = []
     for name, overrides in (r.get("models") or {}).items():
+        if name == "baseline":
+            raise RobustnessConfigError("config key 'robustness.models.baseline': the name 'baseline' is reserved "
+                                        "for the baseline row (robustness.base); use another name")
         spec = spec_from_mapping(base, overrides, name=name)
         choices.check(spec, where=f"robustness.models.{name}")
         out.append(spec)
@@ -316,7 +328,8 @@ def prepare_panel(panel: pd.DataFrame, spec: Spec, choices: Choices,
                                     f"'none' or 'log1p', got {transform!r}")
 
     needed = [spec.outcome, serv_col, dig_col, *controls, "firm", "year"]
-    for fe in fes + [choices.cluster]:
+    clusters = choices.options.cluster_columns
+    for fe in fes + clusters:
         needed += list(INTERACTED.get(fe, (fe,)))
     sample_opt = choices.sample[spec.sample]
     if sample_opt.get("soe") is not None:
@@ -331,10 +344,9 @@ def prepare_panel(panel: pd.DataFrame, spec: Spec, choices: Choices,
     ctrl = [c if spec.lag == 0 else f"{c}_l{spec.lag}" for c in controls]
     # model names: the spec's label, else its id (the quadratic model's id ignores the Dig choice)
     base_id = spec.name or hashlib.sha256(spec.baseline_key().encode("utf-8")).hexdigest()[:12]
-    common = dict(outcome=spec.outcome, x=x, controls=tuple(ctrl), fixed_effects=tuple(fes),
-                  cluster=choices.cluster, drop_singletons=choices.drop_singletons)
-    base_ms = ModelSpec(name=f"{base_id}_baseline", **common)
-    mod_ms = ModelSpec(name=f"{spec.name or spec.spec_id}_moderated", moderator=z, **common)
+    common = dict(controls=ctrl, fixed_effects=fes)
+    base_ms = choices.options.spec(f"{base_id}_baseline", spec.outcome, x, **common)
+    mod_ms = choices.options.spec(f"{spec.name or spec.spec_id}_moderated", spec.outcome, x, moderator=z, **common)
     if missing:
         return Prepared(panel.iloc[0:0], base_ms, mod_ms, missing)
 
@@ -351,158 +363,20 @@ def prepare_panel(panel: pd.DataFrame, spec: Spec, choices: Choices,
         frame[z] = lagged[zname]
         for c, lc in zip(controls, ctrl):
             frame[lc] = lagged[c]
-    for fe in fes + [choices.cluster]:
+    for fe in fes + clusters:
         if fe in INTERACTED and fe not in frame.columns:
             a, b = INTERACTED[fe]
             frame[fe] = frame[a].astype(str) + "_" + frame[b].astype(str)
     frame = frame.loc[_sample_filter(frame, sample_opt, choices, spec.sample)]
     # complete cases of the quadratic model; rows without the Dig measure drop from the moderated
     # model only (so the quadratic model does not depend on the Dig choice)
-    used = [spec.outcome, x, *ctrl, *fes, choices.cluster]
+    used = [spec.outcome, x, *ctrl, *fes, *clusters]
     frame = frame.dropna(subset=list(dict.fromkeys(used))).reset_index(drop=True)
     return Prepared(frame, base_ms, mod_ms, [])
 
 
-# --------------------------------------------------------------------------- IV / 2SLS
-def loo_mean(frame: pd.DataFrame, column: str, groups: list[str]) -> pd.Series:
-    """Leave-one-out mean of ``column`` within ``groups`` (NaN in cells with a single firm-year)."""
-    g = frame.groupby(groups, sort=False)[column]
-    total, count = g.transform("sum"), g.transform("count")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (total - frame[column]) / (count - 1)
-    return out.where(count > 1)
-
-
-def add_loo_instruments(frame: pd.DataFrame, ms: ModelSpec,
-                        groups: tuple[str, ...] = ("industry", "year")) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """Instruments for the endogenous terms of ``ms``: industry-year leave-one-out means.
-
-    Serv is instrumented by the mean Serv of the *other* firms in the same CSRC industry and year
-    (``iv_x``), Serv^2 by its square; with a moderator, Dig by its leave-one-out mean (``iv_z``) and
-    the interactions by the products of the instruments. Returns the frame, the endogenous column
-    names and the instrument names (just identified). Common in this literature as a robustness
-    check; it identifies the effect only if peer firms' servitization affects a firm's performance
-    solely through its own servitization - an assumption, not a fact.
-    """
-    out = frame.copy()
-    out[ms.x_sq] = out[ms.x] ** 2
-    out["iv_x"] = loo_mean(out, ms.x, list(groups))
-    out["iv_x_sq"] = out["iv_x"] ** 2
-    endog, inst = [ms.x, ms.x_sq], ["iv_x", "iv_x_sq"]
-    if ms.moderator:
-        z = ms.moderator
-        out[ms.interaction(ms.x)] = out[ms.x] * out[z]
-        out[ms.interaction(ms.x_sq)] = out[ms.x_sq] * out[z]
-        out["iv_z"] = loo_mean(out, z, list(groups))
-        out["iv_x_z"] = out["iv_x"] * out["iv_z"]
-        out["iv_x_sq_z"] = out["iv_x_sq"] * out["iv_z"]
-        endog += [z, ms.interaction(ms.x), ms.interaction(ms.x_sq)]
-        inst += ["iv_z", "iv_x_z", "iv_x_sq_z"]
-    return out, endog, inst
-
-
-def _drop_singletons(frame: pd.DataFrame, fes: list[str]) -> pd.DataFrame:
-    """Iteratively drop fixed-effect groups with one observation (as reghdfe / pyfixest)."""
-    while True:
-        bad = pd.Series(False, index=frame.index)
-        for fe in fes:
-            bad |= frame.groupby(fe, sort=False)[fe].transform("size") == 1
-        if not bad.any():
-            return frame
-        frame = frame.loc[~bad]
-
-
-def fit_iv(frame: pd.DataFrame, ms: ModelSpec, quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> ModelResult:
-    """2SLS of ``ms`` with the leave-one-out instruments (linearmodels ``IV2SLS``).
-
-    The fixed effects are partialled out of every variable (outcome, endogenous terms, controls,
-    instruments) by alternating projections (pyfixest's demeaner, tolerance 1e-10); 2SLS on the
-    demeaned data equals 2SLS with the fixed-effect dummies as exogenous regressors (Frisch-Waugh-
-    Lovell). Standard errors are clustered by ``ms.cluster`` with linearmodels' small-sample factor
-    ``G/(G-1) * (N-1)/(N-k)`` where k counts the slopes only (fixed effects nested in the clusters are
-    not counted, as Stata ``xtivreg2``/``ivreghdfe``); t-based inference uses G - 1 df.
-    """
-    from linearmodels.iv import IV2SLS
-    from pyfixest.estimation import demean
-
-    from analysis.estimation import FIXEF_TOL
-
-    data, endog, inst = add_loo_instruments(frame, ms)
-    cols = [ms.outcome, *endog, *ms.controls, *inst]
-    data = data.dropna(subset=cols + list(ms.fixed_effects) + ([ms.cluster] if ms.cluster else []))
-    if ms.drop_singletons and ms.fixed_effects:
-        data = _drop_singletons(data, list(ms.fixed_effects))
-    if len(data) == 0:
-        raise ValueError(f"model {ms.name!r}: no observations left for 2SLS")
-    values = data[cols].to_numpy(dtype=float)
-    if ms.fixed_effects:
-        codes = np.column_stack([pd.factorize(data[fe], sort=True)[0] for fe in ms.fixed_effects]).astype(np.uint64)
-        values, ok = demean(values, codes, np.ones(len(data)), tol=FIXEF_TOL)
-        if not ok:
-            raise RuntimeError(f"model {ms.name!r}: fixed-effect demeaning did not converge")
-    dm = pd.DataFrame(values, columns=cols, index=data.index)
-    exog = dm[list(ms.controls)] if ms.controls else None
-    model = IV2SLS(dm[ms.outcome], exog, dm[endog], dm[inst])
-    if ms.cluster:
-        clusters = pd.Series(pd.factorize(data[ms.cluster], sort=True)[0], index=data.index)
-        res = model.fit(cov_type="clustered", clusters=clusters, debiased=True)
-        g = int(clusters.nunique())
-        df_t = float(g - 1)
-    else:
-        res = model.fit(cov_type="robust", debiased=True)
-        g = None
-        df_t = float(len(data) - len(res.params))
-    names = [*endog, *ms.controls]
-    params = res.params.loc[names]
-    cov = res.cov.loc[names, names]
-    x = data[ms.x]
-    mod_values, mod_range = {}, None
-    if ms.moderator:
-        z = data[ms.moderator]
-        mod_values = {f"p{int(round(q * 100))}": float(z.quantile(q)) for q in quantiles}
-        mod_range = (float(z.min()), float(z.max()))
-    d = ms.to_dict()
-    d["formula"] = d["formula"] + " (2SLS: " + ", ".join(endog) + " ~ " + ", ".join(inst) + ")"
-    first_stage = {}
-    try:
-        diag = res.first_stage.diagnostics
-        first_stage = {str(k): float(v) for k, v in diag["f.stat"].items()}
-    except Exception:  # pragma: no cover - diagnostics are informative only
-        pass
-    return ModelResult(
-        spec=d, names=names, coef=[float(v) for v in params], se=[float(v) for v in np.sqrt(np.diag(cov))],
-        vcov=cov.to_numpy(dtype=float).tolist(), n_obs=int(len(data)), n_clusters=g, df_t=df_t,
-        r2_within=None, x_range=(float(x.min()), float(x.max())), moderator_values=mod_values,
-        moderator_range=mod_range, extras={"method": "iv", "instruments": inst,
-                                           "first_stage_partial_f": first_stage},
-    )
-
-
 # --------------------------------------------------------------------------- estimation
-def _fit(prep_frame: pd.DataFrame, ms: ModelSpec, method: str, quantiles: tuple[float, ...]) -> ModelResult:
-    if method == "iv":
-        return fit_iv(prep_frame, ms, quantiles)
-    fit = fit_model(prep_frame, ms)
-    result = tidy_result(fit, ms, prep_frame, quantiles)
-    result.extras["method"] = "ols"
-    return result
-
-
-def _utest(result: ModelResult, ms: ModelSpec, alpha: float) -> dict[str, Any]:
-    params, cov = result.params(), result.cov()
-    xl, xh = result.x_range
-    names = [ms.x, ms.x_sq]
-    return u_test(params[ms.x], params[ms.x_sq], cov.loc[names, names].to_numpy(), xl, xh,
-                  result.df_t, alpha=alpha).to_dict()
-
-
-def _moderation_names(ms: ModelSpec) -> dict[str, str]:
-    return {"x": ms.x, "x2": ms.x_sq, "z": ms.moderator, "xz": ms.interaction(ms.x),
-            "x2z": ms.interaction(ms.x_sq)}
-
-
 def estimate_spec(panel: pd.DataFrame, spec: Spec, choices: Choices, bounds: pd.DataFrame | None = None,
-                  quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
                   baseline_cache: dict[str, Any] | None = None, full: bool = True) -> dict[str, Any]:
     """Fit a spec: ``{"spec", "status", "baseline", "moderated"}`` (results as dicts, JSON-ready).
 
@@ -512,18 +386,17 @@ def estimate_spec(panel: pd.DataFrame, spec: Spec, choices: Choices, bounds: pd.
     specification curve) skips the moderated model's U-test and moderation table (turning points and
     slopes at Dig quantiles), keeping its coefficients and the flattening test.
     """
-    from analysis.workflow import json_records
-
     out: dict[str, Any] = {"spec": {"spec_id": spec.spec_id, "name": spec.name, **spec.choices()},
                            "status": "ok", "reason": "", "baseline": None, "moderated": None}
     prep = prepare_panel(panel, spec, choices, bounds)
     if prep.missing:
         out.update(status="skipped", reason=f"column(s) {prep.missing} not in the panel")
         return out
-    alpha = choices.alpha
+    options = choices.options
     # pyfixest aborts the whole process (a Rust panic, not an exception) on degenerate input such
     # as an empty frame: refuse small samples here, as a recorded failure of this specification
-    n_rows, n_clusters = len(prep.frame), prep.frame[choices.cluster].nunique() if len(prep.frame) else 0
+    n_rows = len(prep.frame)
+    n_clusters = min((prep.frame[c].nunique() for c in options.cluster_columns), default=n_rows) if n_rows else 0
     k = len(prep.moderated.regressors)
     if n_rows < 2 * (k + 1) or n_clusters < 2:
         out.update(status="failed", reason=f"too few observations after the sample choices "
@@ -534,21 +407,12 @@ def estimate_spec(panel: pd.DataFrame, spec: Spec, choices: Choices, bounds: pd.
         if baseline_cache is not None and bkey in baseline_cache:
             out["baseline"] = baseline_cache[bkey]
         else:
-            base = _fit(prep.frame, prep.baseline, spec.method, quantiles)
-            base.extras["utest"] = _utest(base, prep.baseline, alpha)
+            base = estimate_inverted_u(prep.frame, prep.baseline, options, method=spec.method)
             out["baseline"] = base.to_dict()
             if baseline_cache is not None:
                 baseline_cache[bkey] = out["baseline"]
-        mod = _fit(prep.frame.dropna(subset=[prep.moderated.moderator]).reset_index(drop=True),
-                   prep.moderated, spec.method, quantiles)
-        ms = prep.moderated
-        if full:
-            mod.extras["utest"] = _utest(mod, ms, alpha)
-            zl, zh = mod.moderator_range
-            table = moderation_table(mod.params(), mod.cov(), _moderation_names(ms), mod.moderator_values,
-                                     zl=zl, zh=zh, xl=mod.x_range[0], xh=mod.x_range[1], df=mod.df_t, alpha=alpha)
-            mod.extras["moderation"] = json_records(table)
-        mod.extras["flattening"] = flattening_test(mod.params(), mod.cov(), _moderation_names(ms), mod.df_t)
+        mod = estimate_inverted_u(prep.frame.dropna(subset=[prep.moderated.moderator]).reset_index(drop=True),
+                                  prep.moderated, options, method=spec.method, details=full)
         out["moderated"] = mod.to_dict()
     except RobustnessConfigError:
         raise
@@ -599,41 +463,50 @@ def with_choice(spec: Spec, **changes: Any) -> Spec:
 
 
 # --------------------------------------------------------------------------- table
-def robustness_table(estimates: list[Mapping[str, Any]], alpha: float = 0.05):
-    """One row per robustness model: N, b2 (SE), U-test p, turning point [Fieller], b5 (SE), p(b5 > 0)."""
-    from analysis.tables import rows_table, stars
+def robustness_table(estimates: list[Mapping[str, Any]], alpha: float, language: str = "en"):
+    """One row per robustness model: N, b2 (SE), U-test p, turning point [Fieller], b5 (SE), p(b5 > 0),
+    and for 2SLS rows the smallest Sanderson-Windmeijer first-stage F with a weak-instrument flag."""
+    from scipy import stats
+
+    from analysis.tables import rows_table, se_note, stars
 
     def num(x: Any, d: int = 4) -> str:
         return "" if x is None or not np.isfinite(x) else f"{x:.{d}f}"
 
-    rows = []
+    rows, notes_se = [], []
     for est in estimates:
         spec = est["spec"]
         changed = spec.get("label") or spec["name"]
         if est["status"] != "ok":
-            rows.append([changed, "", f"{est['status']}: {est['reason']}", "", "", "", ""])
+            rows.append([changed, "", f"{est['status']}: {est['reason']}", "", "", "", "", ""])
             continue
+        notes_se.append(se_note(est["baseline"], language))
         r = summary_record(est, alpha)
-        p_b2 = r["b2"] / r["se_b2"] if r["se_b2"] else float("nan")
-        from scipy import stats
-
-        p_b2 = float(2 * stats.t(r["df_t"]).sf(abs(p_b2)))
+        t_b2 = r["b2"] / r["se_b2"] if r["se_b2"] else float("nan")
+        p_b2 = float(2 * stats.t(r["df_t"]).sf(abs(t_b2)))
         tp = num(r["turning_point"], 3)
         if r["fieller_kind"] == "bounded":
             tp += f" [{num(r['fieller_lower'], 3)}, {num(r['fieller_upper'], 3)}]"
         elif r["fieller_kind"]:
             tp += f" ({r['fieller_kind'].replace('_', ' ')})"
+        fs = ""
+        ex = est["baseline"]["extras"]
+        if ex.get("method") == "iv":
+            fs = num(ex["first_stage_min_f"], 2) + (" (weak)" if ex["weak_instruments"] else "")
         rows.append([changed, f"{r['n_obs']:,}", f"{num(r['b2'])}{stars(p_b2)} ({num(r['se_b2'])})",
-                     num(r["utest_p"]), tp, f"{num(r['b5'])} ({num(r['se_b5'])})", num(r["p_b5_flattening"])])
+                     num(r["utest_p"]), tp, f"{num(r['b5'])} ({num(r['se_b5'])})", num(r["p_b5_flattening"]), fs])
     notes = ["Each row changes one choice of the baseline specification (first row). b2: Serv^2 in "
-             "Perf = b1 Serv + b2 Serv^2 + controls + FE; SE clustered by firm; * p<0.1, ** p<0.05, *** p<0.01. "
+             "Perf = b1 Serv + b2 Serv^2 + controls + FE; * p<0.1, ** p<0.05, *** p<0.01. "
+             + " ".join(dict.fromkeys(notes_se)) + " "
              "U-test: Lind-Mehlum p for an inverted U on the Serv range of the estimation sample. Turning point "
              f"with its {100 * (1 - alpha):.0f}% Fieller interval. b5: Serv^2 x Dig in the moderated model, "
              "p one-sided for flattening (b5 > 0). IV: 2SLS with industry-year leave-one-out means of Serv "
-             "(and its square) and Dig as instruments - an option, not a claim of identification. "
-             "Skipped rows need a column the panel does not have."]
+             "(and its square) and Dig as instruments - an option, not a claim of identification; first-stage F: "
+             "the smallest Sanderson-Windmeijer conditional F of the quadratic model's endogenous terms, (weak) "
+             "below 10. Skipped rows need a column the panel does not have."]
     return rows_table("robustness", "Robustness of the inverted U and of its flattening by digitalization",
-                      ["Specification", "N", "b2 (SE)", "U-test p", "Turning point", "b5 (SE)", "p (b5 > 0)"],
+                      ["Specification", "N", "b2 (SE)", "U-test p", "Turning point", "b5 (SE)", "p (b5 > 0)",
+                       "First-stage F"],
                       rows, notes, tidy=pd.DataFrame([summary_record(e, alpha) | {"model": e["spec"]["name"]}
                                                       for e in estimates if e["status"] == "ok"]))
 

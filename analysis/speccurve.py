@@ -34,6 +34,20 @@ DIMENSION_LABELS = {"outcome": "Outcome", "serv": "Serv measure", "dig": "Dig me
                     "lag": "Lag", "method": "Estimator"}
 
 
+#: Settings of ``models`` that no specification-curve row depends on (the curve keeps b2, the U-test,
+#: the turning point and b5 with its flattening test; not the moderation table at the Dig quantiles,
+#: nor bootstrap or cross-check results). They are left out of the shard jobs' parameters, so that
+#: changing them does not rerun the curve.
+CURVE_IRRELEVANT = ("moderator_quantiles", "bootstrap", "crosscheck", "outcomes", "x", "moderator")
+
+
+def curve_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of the config the specification curve's estimates depend on (the shard jobs' params)."""
+    models = {k: v for k, v in config["models"].items() if k not in CURVE_IRRELEVANT}
+    models["moderator_quantiles"] = []  # the curve computes no moderation table at Dig quantiles
+    return {"robustness": config["robustness"], "models": models, "winsorize": config["winsorize"]}
+
+
 def build_specifications(config: Mapping[str, Any]) -> list[Spec]:
     """All combinations of ``robustness.speccurve`` choices, in enumeration order (Dig fastest).
 
@@ -112,31 +126,44 @@ def write_results(frame: pd.DataFrame, path: str) -> None:
 
 
 # --------------------------------------------------------------------------- summary
-def summarize(results: pd.DataFrame, alpha: float = 0.05) -> dict[str, Any]:
-    """Headline numbers of the curve (over the specifications estimated)."""
-    ok = results[results["status"] == "ok"]
-    n = len(ok)
+#: The dimensions of the quadratic model: b2, the U-test and the turning point depend on these only
+#: (the Dig choice enters the moderated model, i.e. b5, alone).
+QUADRATIC_DIMENSIONS = tuple(d for d in DIMENSIONS if d != "dig")
 
-    def share(mask) -> float:
-        return float(mask.sum()) / n if n else float("nan")
+
+def distinct_quadratic(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct quadratic model (specifications that differ only in Dig share b2)."""
+    return results.drop_duplicates(subset=list(QUADRATIC_DIMENSIONS), keep="first")
+
+
+def summarize(results: pd.DataFrame, alpha: float = 0.05) -> dict[str, Any]:
+    """Headline numbers of the curve, each over the distinct estimates of its estimand: b2, the U-test
+    and the turning point over the distinct quadratic models; b5 over all specifications."""
+    ok_all = results[results["status"] == "ok"]
+    ok = distinct_quadratic(ok_all)
+    n, n_all = len(ok), len(ok_all)
+
+    def share(mask, denom) -> float:
+        return float(mask.sum()) / denom if denom else float("nan")
 
     rej = ok["utest_reject"].astype("boolean").fillna(False).astype(bool)
     tp = ok.loc[rej, "turning_point"].astype(float)
-    b5p = ok["p_b5_flattening"].astype(float)
+    b5p = ok_all["p_b5_flattening"].astype(float)
     return {
-        "n_specifications": int(len(results)), "n_estimated": n,
+        "n_specifications": int(len(results)), "n_estimated": n_all,
+        "n_quadratic": int(len(distinct_quadratic(results))), "n_quadratic_estimated": n,
         "n_skipped": int((results["status"] == "skipped").sum()),
         "n_failed": int((results["status"] == "failed").sum()),
-        "share_b2_negative": share(ok["b2"] < 0),
-        "share_b2_negative_significant": share(ok["b2_ci_upper"] < 0),
-        "share_inverted_u": share(rej),
+        "share_b2_negative": share(ok["b2"] < 0, n),
+        "share_b2_negative_significant": share(ok["b2_ci_upper"] < 0, n),
+        "share_inverted_u": share(rej, n),
         "median_b2": float(ok["b2"].median()) if n else float("nan"),
         "median_turning_point": float(tp.median()) if len(tp) else float("nan"),
         "turning_point_p10": float(tp.quantile(0.1)) if len(tp) else float("nan"),
         "turning_point_p90": float(tp.quantile(0.9)) if len(tp) else float("nan"),
-        "share_b5_positive": share(ok["b5"] > 0),
-        "share_flattening": share(b5p < alpha),
-        "median_b5": float(ok["b5"].median()) if n else float("nan"),
+        "share_b5_positive": share(ok_all["b5"] > 0, n_all),
+        "share_flattening": share(b5p < alpha, n_all),
+        "median_b5": float(ok_all["b5"].median()) if n_all else float("nan"),
     }
 
 
@@ -152,7 +179,7 @@ def summary_table(results: pd.DataFrame, alpha: float = 0.05):
 
     def row(label: str, frame: pd.DataFrame) -> list[str]:
         s = summarize(frame, alpha)
-        return [label, str(s["n_estimated"]), fmt_share(s["share_b2_negative_significant"]),
+        return [label, f"{s['n_quadratic_estimated']} / {s['n_estimated']}", fmt_share(s["share_b2_negative_significant"]),
                 fmt_share(s["share_inverted_u"]), fmt(s["median_turning_point"]),
                 fmt_share(s["share_flattening"]), fmt(s["median_b5"], 4)]
 
@@ -165,13 +192,16 @@ def summary_table(results: pd.DataFrame, alpha: float = 0.05):
             rows.append([f"{DIMENSION_LABELS[dim]}: {v}"] + row("", results[results[dim].astype(str) == v])[1:])
     s = summarize(results, alpha)
     notes = [f"{s['n_specifications']} specifications ({s['n_estimated']} estimated, {s['n_skipped']} skipped "
-             f"for missing data, {s['n_failed']} failed). b2 < 0: the upper end of its {100 * (1 - alpha):.0f}% "
+             f"for missing data, {s['n_failed']} failed); they contain {s['n_quadratic']} distinct quadratic models "
+             "(the Dig choice changes only the moderated model). N: distinct quadratic models / all specifications; "
+             "b2, the U-test and the turning point are counted over the distinct quadratic models, b5 over all "
+             f"specifications. b2 < 0: the upper end of its {100 * (1 - alpha):.0f}% "
              "interval is negative. Inverted U: Lind-Mehlum test rejects at "
              f"{alpha} on the Serv range of the estimation sample (df = clusters - 1); the turning point "
              "median is over those specifications. Flattening: one-sided p of b5 > 0 (Serv^2 x Dig) below "
              f"{alpha}. Method: Simonsohn, Simmons & Nelson (2020)."]
     return rows_table("speccurve", "Specification curve: the inverted U and its flattening across specifications",
-                      ["Specifications", "N", "b2 < 0 (sig.)", "Inverted U (U-test)", "Median turning point",
+                      ["Specifications", "Models (quadratic / all)", "b2 < 0 (sig.)", "Inverted U (U-test)", "Median turning point",
                        "Flattening (b5 > 0, sig.)", "Median b5"], rows, notes)
 
 
@@ -189,8 +219,8 @@ def plot_speccurve(results: pd.DataFrame, out_paths: Sequence[str], sort_by: str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ok = results[results["status"] == "ok"].sort_values("spec_index").reset_index(drop=True)
-    dims = [d for d in DIMENSIONS if ok[d].astype(str).nunique() > 1]
+    ok = distinct_quadratic(results[results["status"] == "ok"].sort_values("spec_index")).reset_index(drop=True)
+    dims = [d for d in QUADRATIC_DIMENSIONS if ok[d].astype(str).nunique() > 1]
     levels = [(d, v) for d in dims for v in dict.fromkeys(ok[d].astype(str))]  # config order
     if sort_by == "b2":
         est, lo, hi = ok["b2"], ok["b2_ci_lower"], ok["b2_ci_upper"]
@@ -218,7 +248,8 @@ def plot_speccurve(results: pd.DataFrame, out_paths: Sequence[str], sort_by: str
         ax1.axhline(0, color="black", linewidth=0.6)
     ax1.set_ylabel(ylabel)
     ax1.legend(loc="upper left", fontsize=7, frameon=False)
-    ax1.set_title(f"Specification curve ({len(ok)} specifications)", fontsize=10)
+    ax1.set_title(f"Specification curve ({len(ok)} distinct quadratic models; the Dig choice enters only b5)",
+                  fontsize=10)
     ylab = []
     for j, (d, v) in enumerate(levels):
         y = len(levels) - 1 - j

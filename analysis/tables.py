@@ -352,12 +352,40 @@ class SavedModel:
         return {"N": r.n_obs, "n_clusters": r.n_clusters, "r2_within": r.r2_within}.get(key)
 
 
-def _cluster_text(spec: dict[str, Any], language: str) -> str:
+def se_of(result: ModelResult | dict[str, Any]) -> dict[str, Any]:
+    """The standard errors a saved result has: ``extras["se"]`` (written by the model step), else
+    read from its spec (results saved before the record existed)."""
+    r = result if isinstance(result, dict) else result.to_dict()
+    rec = (r.get("extras") or {}).get("se")
+    if rec:
+        return rec
+    spec = r["spec"]
     c = spec.get("cluster")
-    if not c:
-        return "HC1"
-    parts = c if isinstance(c, (list, tuple)) else re.split(r"[+ ]+", str(c))
-    return " & ".join(label(p, language) for p in parts if p)
+    if isinstance(c, (list, tuple)):
+        parts = [str(p) for p in c]
+    else:
+        parts = [p for p in re.split(r"[+ ]+", str(c)) if p] if c else []
+    return {"type": spec.get("se") or ("cluster" if parts else "hc1"), "cluster": parts, "df_t": r.get("df_t")}
+
+
+def se_text(result: ModelResult | dict[str, Any], language: str) -> str:
+    """Short name of the standard errors for the table row (e.g. "Firm", "Firm & Year", "HC1")."""
+    rec = se_of(result)
+    if rec["type"] == "cluster":
+        return " & ".join(label(p, language) for p in rec["cluster"])
+    return label(f"se_{rec['type']}", language)
+
+
+def se_note(result: ModelResult | dict[str, Any], language: str) -> str:
+    """The note sentence on the standard errors, written from what was fitted."""
+    rec = se_of(result)
+    if rec["type"] == "cluster":
+        key = "note_se_cluster2" if len(rec["cluster"]) > 1 else "note_se_cluster"
+        df = rec.get("df_t")
+        names = se_text(result, language)
+        return text(key, language, cluster=names.lower() if language == "en" else names,
+                    df=f"{df:g}" if df is not None else "")
+    return text(f"note_se_{rec['type']}", language)
 
 
 # ------------------------------------------------------------------------------ extra table rows
@@ -372,6 +400,17 @@ def utest_rows(results: Sequence[ModelResult], language: str = "en") -> list[tup
         (text("slope_low", language), [f"{_num(x['slope_l'], 3)} ({_num(x['t_l'], 2)})" for x in u]),
         (text("slope_high", language), [f"{_num(x['slope_h'], 3)} ({_num(x['t_h'], 2)})" for x in u]),
         (text("sasabuchi_p", language), [_num(x["p_sasabuchi"], 4) for x in u]),
+    ]
+
+
+def two_lines_rows(results: Sequence[ModelResult], language: str = "en") -> list[tuple[str, list[str]]]:
+    """Simonsohn's two-lines test: the break point, both slopes with their p-values, the verdict."""
+    t = [r.extras["two_lines"] for r in results]
+    return [
+        (text("two_lines_break", language), [_num(x["breakpoint"], 3) for x in t]),
+        (text("two_lines_low", language), [f"{_num(x['b1'], 3)} ({_num(x['p1'], 4)})" for x in t]),
+        (text("two_lines_high", language), [f"{_num(x['b2'], 3)} ({_num(x['p2'], 4)})" for x in t]),
+        (text("two_lines_supported", language), [text("answer_yes" if x["supported"] else "answer_no", language) for x in t]),
     ]
 
 
@@ -405,7 +444,7 @@ def moderation_rows(results: Sequence[ModelResult], language: str = "en") -> lis
 
 
 def extras_rows(results: Sequence[ModelResult], language: str = "en",
-                skip: Sequence[str] = ("utest", "moderation")) -> list[tuple[str, list[str]]]:
+                skip: Sequence[str] = ("utest", "moderation", "flattening", "se", "two_lines")) -> list[tuple[str, list[str]]]:
     """Rows for further statistics saved in ``extras`` (e.g. wild bootstrap p-values), if any.
 
     Recognised shapes of ``extras[key]``: ``{"p": 0.01}``, ``{"p": {"serv": .., "serv_sq": ..}}``
@@ -454,7 +493,7 @@ def regression_table(results: Sequence[ModelResult], title: str, language: str =
         order += [n for n in r.names if n not in order]
     keys = order + [r.spec["outcome"] for r in results] + [f for r in results for f in r.spec["fixed_effects"]]
     labels = {k: label(k, language) for k in keys}
-    custom = {label("cluster", language): [_cluster_text(r.spec, language) for r in results]}
+    custom = {label("cluster", language): [se_text(r, language) for r in results]}
     for row_label, cells in extra_rows:
         custom[row_label] = list(cells)
     et = ETable([SavedModel(r) for r in results], coef_fmt=f"b:.{COEF_DIGITS}f*\n(se:.{COEF_DIGITS}f)",
@@ -465,9 +504,8 @@ def regression_table(results: Sequence[ModelResult], title: str, language: str =
     frame = et.df.copy()
     frame = frame.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
     frame.index = pd.MultiIndex.from_tuples([(str(b), str(r)) for b, r in frame.index])
-    se_desc = text("note_se_cluster" if results and results[0].spec.get("cluster") else "note_se_hc1", language,
-                   cluster=_cluster_text(results[0].spec, language) if results else "")
-    notes = [se_desc + " " + text("note_stars", language)]
+    notes = list(dict.fromkeys(se_note(r, language) for r in results)) + [text("note_stars", language)]
+    notes = [" ".join(notes)]
     return Table(name=name, title=title, frame=frame, notes=notes, tidy=regression_tidy(results))
 
 
@@ -506,6 +544,8 @@ def result_set_table(name: str, results: Sequence[ModelResult], language: str = 
     rows: list[tuple[str, list[str]]] = []
     if all("utest" in r.extras for r in results) and not any(r.spec.get("moderator") for r in results):
         rows += utest_rows(results, language)
+    if all(r.extras.get("two_lines") for r in results):
+        rows += two_lines_rows(results, language)
     if all(r.extras.get("moderation") for r in results):
         rows += moderation_rows(results, language)
     rows += extras_rows(results, language)
@@ -535,6 +575,17 @@ def sample_selection_table(ledger: pd.DataFrame, language: str = "en") -> Table:
     frame = _frame(rows, header)
     return Table(name="sample_selection", title=label("title_sample_selection", language), frame=frame,
                  notes=[label("note_sample_selection", language)], tidy=ledger.reset_index(drop=True))
+
+
+def model_variables(results: Sequence[ModelResult], panel: pd.DataFrame) -> list[str]:
+    """Every variable of the models (outcomes, x, moderators, controls), in that order; the ones the
+    panel has (a derived fixed effect is not a variable)."""
+    order: list[str] = []
+    for key in ("outcome", "x", "moderator"):
+        order += [r.spec[key] for r in results if r.spec.get(key)]
+    for r in results:
+        order += list(r.spec["controls"])
+    return [v for v in dict.fromkeys(order) if v in panel.columns]
 
 
 def descriptives_table(panel: pd.DataFrame, variables: Sequence[str], language: str = "en") -> Table:

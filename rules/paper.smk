@@ -150,7 +150,13 @@ rule notebook:
         notebook=str(PAPER_SRC / "notebooks" / "results.ipynb"),
         results=expand("paper/results/{model}.json", model=MODELS),
         tables=expand("paper/tables/{table}.md", table=TABLES),
-        figures=expand("paper/figures/{figure}.png", figure=FIGURES) if "png" in FIG_FORMATS else [],
+        # every figure the notebook shows (an input function: SPECCURVE comes from robustness.smk)
+        figures=lambda wc: (
+            expand("paper/figures/{figure}.png", figure=FIGURES)
+            + (["paper/figures/speccurve.png"] if SPECCURVE else [])
+            if "png" in FIG_FORMATS
+            else []
+        ),
         numbers="paper/generated/macros.json",
     output:
         html=report("paper/generated/notebook.html", caption="../report/notebook.rst", category="Paper"),

@@ -1,7 +1,7 @@
 # Robustness: named robustness models (one job) and the specification curve (sharded jobs).
 # Everything reads the estimation panel and the winsorizing bounds the panel rule wrote.
 from analysis.robustness import robustness_models
-from analysis.speccurve import build_specifications
+from analysis.speccurve import build_specifications, curve_settings
 
 # Both parts are optional: a config without `robustness.choices` (or without `models` /
 # `speccurve`) simply builds less. Choices are checked here, so a typo fails before any job runs.
@@ -28,9 +28,10 @@ rule robustness_models:
         bounds="data_clean/winsorize_bounds.csv",
     output:
         results=expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS),
+        baseline="paper/results/robustness/baseline.json",
         table=expand("paper/tables/robustness.{ext}", ext=TABLE_FORMATS),
     params:
-        config=lambda wc: {k: config[k] for k in ("robustness", "models", "winsorize")},
+        config={k: config[k] for k in ("robustness", "models", "winsorize", "output")},
         formats=TABLE_FORMATS,
     resources:
         mem_mb=2000,
@@ -49,7 +50,7 @@ rule speccurve_shard:
     output:
         results="data_clean/speccurve/shard_{shard}.csv",
     params:
-        config=lambda wc: {k: config[k] for k in ("robustness", "models", "winsorize")},
+        config=curve_settings(config),
     wildcard_constraints:
         shard=r"\d+",
     resources:

@@ -1,12 +1,12 @@
-"""Rule estimate: fit one model and save its tidy result (coefficients, vcov, U-test, moderation)."""
+"""Rule estimate: fit one model and save its tidy result (coefficients, vcov, U-test, moderation,
+two-lines test), through the one model step :mod:`analysis.models`."""
 import math
 
 import pandas as pd
 
-from analysis.estimation import bootstrap_results, fit_model, specs_from_config, tidy_result
-from analysis.inference.moderation import moderation_table
-from analysis.inference.utest import u_test
-from analysis.workflow import json_records, run_rule, write_json
+from analysis.estimation import bootstrap_results, estimation_sample
+from analysis.models import ModelOptions, add_statistics, fit, specs_from_config, two_lines_test
+from analysis.workflow import run_rule, write_json
 
 
 def _power_of_ten_above(x: float) -> float:
@@ -15,43 +15,38 @@ def _power_of_ten_above(x: float) -> float:
 
 def main(smk, log):
     models = smk.params.models
+    options = ModelOptions.from_config(models)
     spec = {s.name: s for s in specs_from_config(models)}[smk.wildcards.model]
     panel = pd.read_parquet(smk.input.panel)
-    log(f"fitting {spec.formula} (cluster: {spec.cluster}) on {len(panel)} firm-years")
-    if spec.cluster and "+" in spec.cluster:
-        log("two-way clustering: t-based inference uses df = min(G) - 1")
-    fit = fit_model(panel, spec)
-    result = tidy_result(fit, spec, panel, tuple(models["moderator_quantiles"]))
-    params, cov = result.params(), result.cov()
-    xl, xh = result.x_range
-    alpha = float(models["alpha"])
-    ut = u_test(params[spec.x], params[spec.x_sq], cov.loc[[spec.x, spec.x_sq], [spec.x, spec.x_sq]].to_numpy(),
-                xl, xh, result.df_t, alpha=alpha)
-    result.extras["utest"] = ut.to_dict()
-    log(f"N={result.n_obs}, clusters={result.n_clusters}; b({spec.x})={params[spec.x]:.4f}, "
-        f"b({spec.x_sq})={params[spec.x_sq]:.4f}; turning point {ut.extreme_point:.3f}, "
-        f"Sasabuchi p={ut.p_sasabuchi:.4f}")
+    log(f"fitting {spec.formula} (standard errors: {spec.se}"
+        + (f" by {spec.cluster}" if spec.cluster else "") + f") on {len(panel)} firm-years")
+    result, pf_fit = fit(panel, spec, options)
+    result = add_statistics(result, spec, options)
+    ut = result.extras["utest"]
+    params = result.params()
+    log(f"N={result.n_obs}, clusters={result.n_clusters}, t df={result.df_t:g}; b({spec.x})={params[spec.x]:.4f}, "
+        f"b({spec.x_sq})={params[spec.x_sq]:.4f}; turning point {ut['extreme_point']:.3f}, "
+        f"Sasabuchi p={ut['p_sasabuchi']:.4f}")
     if spec.moderator:
-        names = {"x": spec.x, "x2": spec.x_sq, "z": spec.moderator,
-                 "xz": spec.interaction(spec.x), "x2z": spec.interaction(spec.x_sq)}
-        zl, zh = result.moderator_range
-        table = moderation_table(params, cov, names, result.moderator_values, zl=zl, zh=zh,
-                                 xl=xl, xh=xh, df=result.df_t, alpha=alpha)
-        result.extras["moderation"] = json_records(table)
-        flat = table.set_index("quantity").loc["flattening_b5"]
-        log(f"flattening: b5={flat['estimate']:.4f}, one-sided p={flat['p']:.4f}")
-    boot = models.get("bootstrap") or {}
-    if boot.get("enabled"):
-        res = bootstrap_results(fit, spec, panel, list(boot["params"]), reps=int(boot["reps"]),
-                                seed=int(smk.params.seed), alpha=alpha, ci=bool(boot.get("ci", True)))
+        flat = result.extras["flattening"]
+        log(f"flattening: b5={flat['estimate']:.4f}, one-sided p={flat['p_one_sided']:.4f}")
+    else:
+        tl = two_lines_test(panel, spec, options, estimation_sample(panel, pf_fit).index)
+        result.extras["two_lines"] = tl
+        log(f"two-lines test: slopes {tl['b1']:.4f} (p={tl['p1']:.4f}) and {tl['b2']:.4f} (p={tl['p2']:.4f}) "
+            f"at Serv = {tl['breakpoint']:.4f}; inverted U supported: {tl['supported']}")
+    boot = models["bootstrap"]
+    if boot["enabled"]:
+        res = bootstrap_results(pf_fit, spec, panel, list(boot["params"]), reps=int(boot["reps"]),
+                                seed=int(smk.params.seed), alpha=options.alpha, ci=bool(boot["ci"]))
         result.extras["wild_bootstrap"] = res
         for name, r in res.items():
             log(f"wild cluster bootstrap ({r['reps']} draws, seed {r['seed']}): {name} p={r['p_value']:.4f}, "
                 f"{100 * r['level']:.0f}% CI [{r['ci_lower']}, {r['ci_upper']}]")
-    if models.get("crosscheck"):
+    if models["crosscheck"]:
         from analysis.inference.crosscheck import crosscheck
 
-        cc = crosscheck(panel, spec, fit)
+        cc = crosscheck(panel, spec, pf_fit)
         # rounding noise (~1e-14) is not byte-stable: record power-of-ten bounds and the verdict
         result.extras["crosscheck_linearmodels"] = {
             "coef_max_abs_diff_below": _power_of_ten_above(cc.max_abs_diff_coef),

@@ -4,6 +4,7 @@ import pandas as pd
 
 from analysis import mechanism as mech
 from analysis.mechanism_tables import parse_result_name
+from analysis.models import ModelOptions
 from analysis.workflow import run_rule, write_json
 
 
@@ -12,9 +13,10 @@ def main(smk, log):
     panel = pd.read_parquet(smk.input.panel)
     m = pd.read_parquet(smk.input.measures).drop(columns=["revenue"])
     frame = panel.merge(m, on=["firm", "year"], how="left", validate="1:1")
+    options = ModelOptions.from_config(models)
     controls = list(models["controls"])
-    common = dict(controls=controls, fixed_effects=list(models["fixed_effects"]), cluster=models["cluster"],
-                  alpha=float(models["alpha"]))
+    common = dict(controls=controls, fixed_effects=list(models["fixed_effects"]), cluster=options.cluster,
+                  se=options.se, alpha=options.alpha)
     link, y = parse_result_name(smk.wildcards.name)
     curve = models["x"] if cfg["curve"] else None
     if y is not None and y not in frame:
@@ -22,8 +24,8 @@ def main(smk, log):
     if link == "coupling":
         res = mech.link_dig_coupling(frame, dig=models["moderator"] or "dig", **common)
     elif link == "moderation":
-        res = mech.link_coupling_moderation(frame, outcome=y, x=models["x"],
-                                            quantiles=tuple(models["moderator_quantiles"]), **common)
+        res = mech.link_coupling_moderation(frame, options, outcome=y, x=models["x"], controls=controls,
+                                            fixed_effects=list(models["fixed_effects"]))
     elif link == "mediation":
         res = mech.mediation(frame, outcome=y, controls=controls, fixed_effects=list(models["fixed_effects"]),
                              cluster="firm", curve=curve, curve_quantiles=tuple(models["moderator_quantiles"]),

@@ -26,6 +26,7 @@ def main(smk, log):
     nb = nbformat.read(smk.input.notebook, as_version=4)
     workdir = os.getcwd()
     os.environ["SERVPARADOX_WORKDIR"] = workdir
+    os.environ["SERVPARADOX_FIGURES"] = ",".join(sorted(Path(f).name for f in smk.input.figures))
     os.environ.setdefault("MPLBACKEND", "Agg")
     client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": workdir}})
     client.execute()

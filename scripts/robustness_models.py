@@ -17,17 +17,17 @@ def main(smk, log):
     panel = pd.read_parquet(smk.input.panel)
     bounds = pd.read_csv(smk.input.bounds)
     base = spec_from_mapping(cfg["robustness"].get("base", {}), name="baseline")
-    quantiles = tuple(cfg["models"]["moderator_quantiles"])
-    rows = [estimate_spec(panel, base, choices, bounds, quantiles)]
+    rows = [estimate_spec(panel, base, choices, bounds)]
     rows[0]["spec"]["label"] = "baseline (" + ", ".join(f"{k} = {v}" for k, v in base.choices().items()) + ")"
+    write_json(smk.output.baseline, rows[0])
     specs = robustness_models(cfg)
     for spec, path in zip(specs, smk.output.results):
-        est = estimate_spec(panel, spec, choices, bounds, quantiles)
+        est = estimate_spec(panel, spec, choices, bounds)
         est["spec"]["label"] = describe_change(spec, base)
         log(f"{spec.name}: {est['status']} {est['reason']}")
         write_json(path, est)
         rows.append(est)
-    write_table(robustness_table(rows, choices.alpha), smk.output.table[0].rsplit(".", 1)[0],
+    write_table(robustness_table(rows, choices.alpha, cfg["output"]["language"]), smk.output.table[0].rsplit(".", 1)[0],
                 smk.params.formats)
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.estimation import ModelResult
-from analysis.tables import (correlation_table, descriptives_table, result_set_table, result_sets,
-                             sample_selection_table)
+from analysis.tables import (correlation_table, descriptives_table, model_variables, result_set_table,
+                             result_sets, sample_selection_table)
 from analysis.workflow import run_rule
 
 
@@ -19,10 +19,8 @@ def main(smk, log):
     results = {r.spec["name"]: r for r in (ModelResult.from_dict(json.loads(Path(p).read_text(encoding="utf-8")))
                                            for p in smk.input.results)}
     outcomes = list(dict.fromkeys(r.spec["outcome"] for r in results.values()))
-    first = next(iter(results.values()))
     panel = pd.read_parquet(smk.input.panel)
-    variables = [v for v in dict.fromkeys(outcomes + [first.spec["x"], first.spec.get("moderator") or first.spec["x"]]
-                                          + list(first.spec["controls"])) if v in panel.columns]
+    variables = model_variables(results.values(), panel)
     tables = [sample_selection_table(pd.read_csv(smk.input.ledger), lang),
               descriptives_table(panel, variables, lang),
               correlation_table(panel, variables, lang)]

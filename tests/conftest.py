@@ -26,3 +26,61 @@ def real_reports_dir() -> Path:
             "(they live in the project's shared/ folder, not in the repository)"
         )
     return REAL_REPORTS_DIR
+
+
+# --------------------------------------------------------------------------- shared pipeline runs
+# Running the whole pipeline is the slow part of the suite. The end-to-end tests share two runs of
+# config/test_config.yaml (one per session), started together on one core each with different job
+# schedulers, so that their byte-identity also shows that no output depends on job order. A test
+# that changes a run (a config switch, a rerun) works on a copy (fixture ``demo_copy``).
+import shutil
+import subprocess
+import sys
+
+PIPELINE_TIMEOUT = 1200
+
+
+def snakemake_cmd(workdir: Path, *args: str, configfile: str = "config/test_config.yaml",
+                  cores: int = 2) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO_ROOT / "Snakefile"), "--directory",
+            str(workdir), "--configfile", str(workdir / configfile), "--cores", str(cores), *args]
+
+
+def run_snakemake(workdir: Path, *args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(snakemake_cmd(workdir, *args, **kw), capture_output=True, text=True,
+                          timeout=PIPELINE_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def demo_runs(tmp_path_factory) -> list[Path]:
+    """Two complete runs of the test configuration (same config, different job orders)."""
+    works, procs = [], []
+    for i, extra in enumerate(([], ["--scheduler", "greedy"])):
+        work = tmp_path_factory.mktemp(f"demo_run{i + 1}")
+        shutil.copytree(REPO_ROOT / "config", work / "config")
+        procs.append(subprocess.Popen(snakemake_cmd(work, *extra, cores=1), stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True))
+        works.append(work)
+    for work, proc in zip(works, procs):
+        out, _ = proc.communicate(timeout=PIPELINE_TIMEOUT)
+        (work / "snakemake_stdout.txt").write_text(out, encoding="utf-8")
+        assert proc.returncode == 0, out[-4000:]
+    return works
+
+
+@pytest.fixture(scope="session")
+def demo_run(demo_runs) -> Path:
+    """A finished run of config/test_config.yaml; read it, do not change it (see ``demo_copy``)."""
+    return demo_runs[0]
+
+
+def copy_run(src: Path, dst: Path) -> Path:
+    """A copy of a finished run (modification times and Snakemake's records kept: nothing to redo)."""
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+@pytest.fixture
+def demo_copy(demo_run, tmp_path) -> Path:
+    """A private copy of the finished test run, for tests that rerun or reconfigure it."""
+    return copy_run(demo_run, tmp_path / "run")

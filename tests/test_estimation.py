@@ -147,19 +147,6 @@ def test_bootstrap_results_in_the_tidy_extras(panel):
         bootstrap_results(fit_model(panel, two), two, panel, ["serv_sq"], reps=99, seed=1)
 
 
-def test_config_options_are_validated():
-    from analysis.estimation import specs_from_config
-
-    base = {"outcomes": ["roa"], "moderator": "dig", "controls": []}
-    assert [s.cluster for s in specs_from_config({**base, "cluster": "firm+year"})] == ["firm+year"] * 2
-    with pytest.raises(ValueError, match="models.cluster"):
-        specs_from_config({**base, "cluster": "firm+year+industry"})
-    with pytest.raises(ValueError, match="models.bootstrap"):
-        specs_from_config({**base, "cluster": "firm+year", "bootstrap": {"enabled": True, "params": ["serv_sq"]}})
-    with pytest.raises(ValueError, match="models.bootstrap.params"):
-        specs_from_config({**base, "bootstrap": {"enabled": True, "params": ["serv_cube"]}})
-
-
 def test_schema_accepts_the_options_and_keeps_defaults_off():
     import copy
 

@@ -16,8 +16,9 @@ import pytest
 from analysis.config import REPO_ROOT, load_config, validate_config
 from analysis.estimation import ModelSpec, fit_model, tidy_result
 from analysis.panel import winsorize
-from analysis.robustness import (DIMENSIONS, Choices, RobustnessConfigError, Spec, add_loo_instruments,
-                                 estimate_spec, fit_iv, high_tech_flag, loo_mean, prepare_panel,
+from analysis.iv import add_loo_instruments, fit_iv, loo_mean
+from analysis.robustness import (DIMENSIONS, Choices, RobustnessConfigError, Spec,
+                                 estimate_spec, high_tech_flag, prepare_panel,
                                  robustness_models, robustness_table, spec_from_mapping, summary_record)
 
 TRUTH = {"b1": 0.20, "b2": -0.25, "b3": 0.002, "b4": -0.03, "b5": 0.04}
@@ -273,7 +274,7 @@ def test_iv_equals_2sls_with_explicit_dummies(panel):
 
     wins = panel[0][lambda d: d["firm"].isin(sorted(d["firm"].unique())[:40])].reset_index(drop=True)
     ms = ModelSpec("iv", "roa", "serv", None, ("size", "lev"), ("firm", "year"), "firm", drop_singletons=False)
-    res = fit_iv(wins, ms)
+    res = fit_iv(wins, ms, (0.1, 0.5, 0.9))
     data, endog, inst = add_loo_instruments(wins, ms)
     data = data.dropna(subset=inst).reset_index(drop=True)
     dummies = pd.get_dummies(data[["firm", "year"]].astype(str), drop_first=True, dtype=float)
@@ -304,7 +305,7 @@ def test_robustness_table(panel, choices, cfg):
     base = spec_from_mapping(cfg["robustness"]["base"], name="baseline")
     rows = [estimate_spec(wins, base, choices, bounds), estimate_spec(wins, Spec(outcome="tobin_q", name="tq"),
                                                                       choices, bounds)]
-    md = robustness_table(rows).to_markdown()
+    md = robustness_table(rows, 0.05).to_markdown()
     assert "skipped" in md and "tobin_q" in md
     assert md.count("\n|") == 2 + 2  # header, rule and two rows
 

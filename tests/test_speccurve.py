@@ -15,8 +15,8 @@ from analysis.speccurve import (build_specifications, merge_shards, plot_speccur
                                 run_specifications, shard, spec_index, summarize, summary_table, write_results)
 from tests.test_robustness import make_panel, test_config
 
-SMALL = {"outcome": ["roa", "roe"], "serv": ["serv"], "dig": ["dig", "dig_mdna"], "controls": ["base"],
-         "fixed_effects": ["firm_year"], "winsorize": ["as_built", "trim1"], "sample": ["all", "soe"],
+SMALL = {"outcome": ["roa", "roe"], "serv": ["serv"], "dig": ["dig", "dig_mdna"], "controls": ["main"],
+         "fixed_effects": ["main"], "winsorize": ["as_built", "trim1"], "sample": ["all", "soe"],
          "n_shards": 3, "sort_by": "b2"}
 
 
@@ -116,22 +116,31 @@ def test_csv_round_trip_is_exact_enough_and_deterministic(results, tmp_path):
 
 
 def test_summary_counts():
+    """Five quadratic models (the sixth row repeats the first with another Dig measure: same b2, its
+    own b5). b2, the U-test and the turning point count distinct quadratic models; b5 counts all."""
     rows = pd.DataFrame({
-        "status": ["ok", "ok", "ok", "ok", "skipped"],
-        "b2": [-0.2, -0.1, 0.05, -0.3, np.nan], "b2_ci_upper": [-0.05, 0.01, 0.2, -0.1, np.nan],
-        "utest_reject": [True, False, False, True, None], "turning_point": [0.4, 0.9, -1.0, 0.5, np.nan],
-        "b5": [0.03, 0.01, -0.02, 0.05, np.nan], "p_b5_flattening": [0.01, 0.3, 0.8, 0.04, np.nan]})
+        "status": ["ok", "ok", "ok", "ok", "skipped", "ok"],
+        "b2": [-0.2, -0.1, 0.05, -0.3, np.nan, -0.2], "b2_ci_upper": [-0.05, 0.01, 0.2, -0.1, np.nan, -0.05],
+        "utest_reject": [True, False, False, True, None, True],
+        "turning_point": [0.4, 0.9, -1.0, 0.5, np.nan, 0.4],
+        "b5": [0.03, 0.01, -0.02, 0.05, np.nan, 0.02], "p_b5_flattening": [0.01, 0.3, 0.8, 0.04, np.nan, 0.5]})
+    for dim in DIMENSIONS:
+        rows[dim] = "x"
+    rows["sample"] = ["a", "b", "c", "d", "e", "a"]
+    rows["dig"] = ["dig", "dig", "dig", "dig", "dig", "dig_mdna"]
     s = summarize(rows)
-    assert (s["n_specifications"], s["n_estimated"], s["n_skipped"]) == (5, 4, 1)
+    assert (s["n_specifications"], s["n_estimated"], s["n_skipped"]) == (6, 5, 1)
+    assert (s["n_quadratic"], s["n_quadratic_estimated"]) == (5, 4)
     assert s["share_b2_negative"] == 0.75 and s["share_b2_negative_significant"] == 0.5
     assert s["share_inverted_u"] == 0.5 and s["median_turning_point"] == pytest.approx(0.45)
-    assert s["share_flattening"] == 0.5 and s["share_b5_positive"] == 0.75
+    assert s["share_flattening"] == 0.4 and s["share_b5_positive"] == 0.8
 
 
 def test_summary_table(results):
     md = summary_table(results).to_markdown()
-    assert "All specifications | 16 |" in md
-    assert "Sample: soe | 8 |" in md and "Winsorizing: trim1 | 8 |" in md
+    # 2 outcomes x 2 Dig x 2 winsorizing x 2 samples = 16 specifications, 8 distinct quadratic models
+    assert "All specifications | 8 / 16 |" in md
+    assert "Sample: soe | 4 / 8 |" in md and "Winsorizing: trim1 | 4 / 8 |" in md
     assert "Serv measure" not in md  # single-choice dimensions are not broken down
 
 

@@ -30,17 +30,12 @@ MOD = ModelSpec(name="moderation_roa", outcome="roa", moderator="dig", controls=
 
 
 def save_and_load(panel, spec: ModelSpec) -> ModelResult:
-    """Fit, add the U-test and moderation extras as scripts/estimate.py does, round-trip through JSON."""
-    res = tidy_result(fit_model(panel, spec), spec, panel, (0.1, 0.5, 0.9))
-    b, V = res.params(), res.cov()
-    xl, xh = res.x_range
-    res.extras["utest"] = u_test(b["serv"], b["serv_sq"], V.loc[["serv", "serv_sq"], ["serv", "serv_sq"]].to_numpy(),
-                                 xl, xh, res.df_t).to_dict()
-    if spec.moderator:
-        names = {"x": "serv", "x2": "serv_sq", "z": "dig", "xz": "serv_x_dig", "x2z": "serv_sq_x_dig"}
-        t = moderation_table(b, V, names, res.moderator_values, zl=res.moderator_range[0], zh=res.moderator_range[1],
-                             xl=xl, xh=xh, df=res.df_t)
-        res.extras["moderation"] = json_records(t)
+    """Through the model step, as scripts/estimate.py does, round-tripped through JSON."""
+    from analysis.models import ModelOptions, estimate_inverted_u
+
+    options = ModelOptions(se=spec.se, cluster=spec.cluster, drop_singletons=spec.drop_singletons, alpha=0.05,
+                           moderator_quantiles=(0.1, 0.5, 0.9))
+    res = estimate_inverted_u(panel, spec, options, two_lines=True)
     return ModelResult.from_dict(json.loads(json.dumps(res.to_dict())))
 
 
@@ -190,11 +185,22 @@ def test_result_sets_one_table_per_set():
         "baseline_twoway": ["baseline_roa_twoway"]}
 
 
-def test_two_way_clustering_and_interacted_fixed_effects_are_labelled(results):
-    d = results["baseline_roa"].to_dict()
-    d["spec"] = {**d["spec"], "cluster": ["firm", "year"], "fixed_effects": ["firm", "industry^year"]}
+def test_two_way_clustering_and_interacted_fixed_effects_are_labelled(panel):  # noqa: F811
+    two = save_and_load(panel, ModelSpec(name="baseline_roa", outcome="roa", controls=("size",), cluster="firm+year"))
+    d = two.to_dict()
+    d["spec"] = {**d["spec"], "fixed_effects": ["firm", "industry^year"]}  # the label of an interacted FE
     md = result_set_table("baseline_twoway", [ModelResult.from_dict(d)]).to_markdown()
     assert "Firm & Year" in md and "Industry × Year" in md and "Further results: baseline_twoway" in md
+    years = panel["year"].nunique()
+    assert f"clustered two-way by firm & year" in md and f"min(G)-1 = {years - 1} degrees" in md
+
+
+def test_every_standard_error_choice_is_stated_in_the_note(panel):  # noqa: F811
+    for spec, phrase in ((ModelSpec(name="b", outcome="roa", controls=("size",), se="iid"), "Conventional (homoskedastic)"),
+                         (ModelSpec(name="b", outcome="roa", controls=("size",), cluster=None), "(HC1)"),
+                         (ModelSpec(name="b", outcome="roa", controls=("size",)), "clustered by firm")):
+        md = result_set_table("baseline", [save_and_load(panel, spec)]).to_markdown()
+        assert phrase in md, (spec.se, md[-400:])
 
 
 def test_sample_selection_table():

@@ -346,7 +346,7 @@ def two_lines(
     """
     cols = [y, x, *controls, *fe]
     if isinstance(vcov, dict):
-        cols += [v for v in vcov.values() if isinstance(v, str)]
+        cols += [p.strip() for v in vcov.values() if isinstance(v, str) for p in v.split("+")]
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise KeyError(f"columns not in data: {missing}")
@@ -366,11 +366,12 @@ def two_lines(
         elif isinstance(vcov, dict):
             # cluster variables given by name: add them as extra FE-code columns? map to codes
             vc = {}
-            for k, v in vcov.items():
-                if v in fe:
-                    vc[k] = list(fe).index(v)
-                else:
+            for k, v in vcov.items():  # "firm" or two-way "firm+year": each part must be an fe column
+                parts = [p.strip() for p in str(v).split("+")] if isinstance(v, str) else [v]
+                if not all(p in fe for p in parts):
                     raise ValueError("with fe, cluster variables must be among the fe columns")
+                idx = [list(fe).index(p) for p in parts]
+                vc[k] = idx[0] if len(idx) == 1 else "+".join(f"fe{i}_" for i in idx)
     elif vcov is None:
         vc = "HC3"
 
@@ -414,7 +415,7 @@ def two_lines(
     found = "inverted" if (r.b1 > 0 > r.b2) else "u" if (r.b1 < 0 < r.b2) else None
     label = r.vcov
     if fe and isinstance(vc, dict):
-        label = ";".join(f"{k}:{fe[v]}" for k, v in vc.items())
+        label = ";".join(f"{k}:{fe[v] if isinstance(v, int) else vcov[k]}" for k, v in vc.items())
     return TwoLinesResult(
         shape_searched=shape,
         breakpoint=xc,
