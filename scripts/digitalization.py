@@ -2,7 +2,7 @@
 import pandas as pd
 
 from analysis.text.dictionary import dictionary_from_config
-from analysis.text.measures import digital_indices
+from analysis.text.measures import digital_indices, firm_year_dig
 from analysis.workflow import run_rule
 
 
@@ -16,16 +16,10 @@ def main(smk, log):
     log(f"{len(status)} report files: {status['status'].value_counts().to_dict()}")
     counts.to_parquet(smk.output.counts, index=False)
     status.to_csv(smk.output.status, index=False)
-    idx = digital_indices(counts, chars, dictionary)
     main_section = smk.params.reports["section"]
-    wide = idx[idx["section"] == main_section].drop(columns="section").rename(
-        columns={"dig_ln": "dig", "dig_total": "dig_count"})
-    for section in sorted(set(idx["section"]) - {main_section}):
-        alt = idx.loc[idx["section"] == section, ["firm", "year", "dig_ln", "dig_per10k"]]
-        wide = wide.merge(alt.rename(columns={"dig_ln": f"dig_{section}", "dig_per10k": f"dig_{section}_per10k"}),
-                          on=["firm", "year"], how="left")
+    wide = firm_year_dig(digital_indices(counts, chars, dictionary), main_section)
     log(f"{len(wide)} firm-years with Dig ({main_section} text); mean Dig {wide['dig'].mean():.3f}")
-    wide.sort_values(["firm", "year"]).to_parquet(smk.output.measures, index=False)
+    wide.to_parquet(smk.output.measures, index=False)
 
 
 run_rule(main, snakemake)  # noqa: F821

@@ -8,6 +8,9 @@ when that folder is absent, as it is in a user's clone.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,10 +36,6 @@ def real_reports_dir() -> Path:
 # config/test_config.yaml (one per session), started together on one core each with different job
 # schedulers, so that their byte-identity also shows that no output depends on job order. A test
 # that changes a run (a config switch, a rerun) works on a copy (fixture ``demo_copy``).
-import shutil
-import subprocess
-import sys
-
 PIPELINE_TIMEOUT = 1200
 
 

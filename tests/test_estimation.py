@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from snakemake_interface_common.exceptions import WorkflowError
 
 from analysis.estimation import ModelResult, ModelSpec, check_columns, fit_model, tidy_result
 
@@ -166,5 +167,5 @@ def test_schema_accepts_the_options_and_keeps_defaults_off():
                 {"bootstrap": {"enable": True}}):
         cfg3 = copy.deepcopy(cfg)
         cfg3["models"].update(bad)
-        with pytest.raises(Exception):
+        with pytest.raises(WorkflowError, match="Error validating config"):
             validate_config(cfg3)

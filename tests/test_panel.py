@@ -188,8 +188,8 @@ def test_ledger_reconciles_for_random_raw_panels(rows, codes, measured, by):
     # one row per firm, date and statement type (conflicts are an error, tested elsewhere), but
     # exact copies of a row are allowed
     raw, seen = [], {}
-    for f, y, md, t, n, a, l, p in rows:
-        r = (f, f"{y}-{md}", t, n, a, l, 80.0, p)
+    for f, y, md, t, n, a, liab, p in rows:
+        r = (f, f"{y}-{md}", t, n, a, liab, 80.0, p)
         first = seen.setdefault(r[:3], r)
         if first is r or repr(first) == repr(r):
             raw.append(r)

@@ -38,9 +38,6 @@ of the six stage checks missed narrowly (ROA in stage 2, 66 firms: |z| = 2.52 ag
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np

@@ -16,20 +16,17 @@ import zipfile
 import pandas as pd
 import pytest
 
-from analysis.estimation import ModelResult, ModelSpec, fit_model, tidy_result
-from analysis.inference.moderation import moderation_table
-from analysis.inference.utest import u_test
+from analysis.estimation import ModelResult, ModelSpec
 from analysis.tables import (FORMATS, LABELS_FILE, _labels, correlation_table, descriptives_table, docx_text,
                              extras_rows, label, result_set_table, result_sets, rule_label,
                              sample_selection_table, stars, tex_escape)
-from analysis.workflow import json_records
 from tests.test_estimation import panel  # noqa: F401  (fixture)
 
 BASE = ModelSpec(name="baseline_roa", outcome="roa", controls=("size",))
 MOD = ModelSpec(name="moderation_roa", outcome="roa", moderator="dig", controls=("size",))
 
 
-def save_and_load(panel, spec: ModelSpec) -> ModelResult:
+def save_and_load(panel, spec: ModelSpec) -> ModelResult:  # noqa: F811
     """Through the model step, as scripts/estimate.py does, round-tripped through JSON."""
     from analysis.models import ModelOptions, estimate_inverted_u
 
@@ -192,7 +189,7 @@ def test_two_way_clustering_and_interacted_fixed_effects_are_labelled(panel):  #
     md = result_set_table("baseline_twoway", [ModelResult.from_dict(d)]).to_markdown()
     assert "Firm & Year" in md and "Industry × Year" in md and "Further results: baseline_twoway" in md
     years = panel["year"].nunique()
-    assert f"clustered two-way by firm & year" in md and f"min(G)-1 = {years - 1} degrees" in md
+    assert "clustered two-way by firm & year" in md and f"min(G)-1 = {years - 1} degrees" in md
 
 
 def test_every_standard_error_choice_is_stated_in_the_note(panel):  # noqa: F811

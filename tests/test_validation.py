@@ -1,6 +1,5 @@
 """Declared schemas of the canonical tables: every violation names file, column, row and value."""
 
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -114,3 +114,17 @@ def digital_indices(
     out["dig_per10k"] = 10000.0 * out["dig_total"] / denom
     cols = [*_KEY, "n_chars", "dig_total", *cat_cols, "dig_ln", "dig_per10k"]
     return out[cols].sort_values(_KEY, kind="mergesort").reset_index(drop=True)
+
+
+def firm_year_dig(indices: pd.DataFrame, main_section: str) -> pd.DataFrame:
+    """One row per firm-year: ``dig`` (ln(1 + count)), ``dig_count``, ``dig_per10k`` and the category
+    counts of the ``main_section`` (config ``reports.section``), and ``dig_<section>`` and
+    ``dig_<section>_per10k`` for every section counted, the main one included, so that a robustness
+    choice such as ``dig_mdna`` exists whichever section is the main measure."""
+    main = indices[indices["section"] == main_section]
+    wide = main.drop(columns="section").rename(columns={"dig_ln": "dig", "dig_total": "dig_count"})
+    for section in sorted(set(indices["section"])):
+        alt = indices.loc[indices["section"] == section, ["firm", "year", "dig_ln", "dig_per10k"]]
+        wide = wide.merge(alt.rename(columns={"dig_ln": f"dig_{section}", "dig_per10k": f"dig_{section}_per10k"}),
+                          on=["firm", "year"], how="left")
+    return wide.sort_values(["firm", "year"]).reset_index(drop=True)

@@ -94,3 +94,19 @@ def test_normalize_firm(value, expected):
 def test_normalize_firm_rejects(value):
     with pytest.raises(ValueError):
         normalize_firm(value)
+
+
+def test_every_section_keeps_its_columns_whichever_is_the_main_measure():
+    """reports.section: mdna must not remove the dig_mdna robustness choice (it did: only the other
+    sections got dig_<section> columns)."""
+    from analysis.text.measures import firm_year_dig
+
+    idx = pd.DataFrame({"firm": ["000001"] * 2, "year": [2020] * 2, "section": ["full", "mdna"],
+                        "n_chars": [1000, 400], "dig_total": [9, 3], "dig_ln": [math.log(10), math.log(4)],
+                        "dig_per10k": [90.0, 75.0]})
+    for main, other in (("full", "mdna"), ("mdna", "full")):
+        w = firm_year_dig(idx, main)
+        assert len(w) == 1
+        assert w["dig"].iloc[0] == w[f"dig_{main}"].iloc[0]
+        assert {"dig_full", "dig_mdna", "dig_full_per10k", "dig_mdna_per10k"} <= set(w.columns)
+        assert w["dig_count"].iloc[0] == (9 if main == "full" else 3)
