@@ -27,15 +27,16 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from analysis.ingest import CANONICAL, RawDataError, TableMapping
+from analysis.ingest import CANONICAL, RawDataError, TableMapping, csrc2012_codes
 
 DEDUP_RULE = ("exact duplicate rows (all canonical columns equal) are kept once; rows sharing a key "
               "with different values stop the run")
 
 _FIRM = pa.Column("str", pa.Check.str_matches(r"^\d{6}$", error="a 6-digit zero-padded stock code"),
                   nullable=False)
-_INDUSTRY = pa.Check.str_matches(r"^[A-Za-z]\d{0,2}$",
-                                 error="a CSRC 2012 industry code (letter + up to two digits, e.g. C39)")
+_INDUSTRY = pa.Check(lambda s: s.str.strip().str.upper().isin(list(csrc2012_codes())), element_wise=False,
+                     error="a CSRC 2012 industry code (a section letter or letter + two digits, e.g. C39; "
+                           "see analysis/data/csrc2012.csv; other codes need a crosswalk in the vendor mapping)")
 _DATE = "datetime64[us]"
 
 
@@ -63,8 +64,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "balance_sheet": pa.DataFrameSchema({
         "firm": _FIRM, "short_name": _text(), "period_end": _date(nullable=False),
         "statement_type": _text(nullable=False),
-        "total_assets": _num(pa.Check.gt(0, error="total assets > 0")),
-        "total_liabilities": _num(pa.Check.ge(0, error="total liabilities >= 0")),
+        "total_assets": _num(), "total_liabilities": _num(),  # implausible values: IMPLAUSIBLE below
         "total_equity": _num(), **_SOURCE}, strict=True),
     "income_statement": pa.DataFrameSchema({
         "firm": _FIRM, "short_name": _text(), "period_end": _date(nullable=False),
@@ -76,6 +76,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "industry_history": pa.DataFrameSchema({
         "firm": _FIRM, "start": _date(nullable=False), "industry": _text(_INDUSTRY, nullable=False),
         **_SOURCE}, strict=True),
+    "st_history": pa.DataFrameSchema({
+        "firm": _FIRM, "start": _date(nullable=False), "end": _date(), "status": _text(), **_SOURCE}, strict=True),
     "market_value": pa.DataFrameSchema({
         "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
         "market_value": _num(pa.Check.gt(0, error="market value of equity > 0")), **_SOURCE}, strict=True),
@@ -94,6 +96,25 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
 }
 assert set(SCHEMAS) == set(CANONICAL)
 
+#: statement values that cannot be real (e.g. *ST firms' rows in genuine CSMAR exports): the
+#: firm-year is dropped with this reason in the sample ledger (analysis/panel.py), the run goes on
+IMPLAUSIBLE: dict[str, tuple[str, Any]] = {
+    "total_assets": ("total assets <= 0", lambda x: x <= 0),
+    "total_liabilities": ("total liabilities < 0", lambda x: x < 0),
+}
+
+
+def implausible_values(frame: pd.DataFrame) -> pd.Series:
+    """Per row, the implausible values it carries ("" when none), e.g. "total liabilities < 0 (-3.2e+06)"."""
+    out = pd.Series("", index=frame.index, dtype=object)
+    for col, (label, test) in IMPLAUSIBLE.items():
+        if col not in frame:
+            continue
+        hit = test(frame[col]).fillna(False).astype(bool)
+        text = label + " (" + frame[col].map(lambda v: f"{v:g}").astype(object) + ")"
+        out = out.where(~hit, out.where(out == "", out + "; ").where(hit, "") + text)
+    return out
+
 
 def _annual_consolidated(frame: pd.DataFrame) -> pd.Series:
     pe = frame["period_end"]
@@ -106,6 +127,7 @@ DEDUP_KEYS: dict[str, tuple[list[str], Any]] = {
     "balance_sheet": (["firm", "year"], _annual_consolidated),
     "income_statement": (["firm", "year"], _annual_consolidated),
     "industry_history": (["firm", "start"], None),
+    "st_history": (["firm", "start"], None),
     "market_value": (["firm", "year"], lambda f: f["year"].notna()),
     "shareholders": (["firm", "year"], lambda f: f["year"].notna()),
     "rd": (["firm", "year"], lambda f: f["year"].notna()),
