@@ -30,6 +30,7 @@ import csv
 import fnmatch
 import hashlib
 import io
+import math
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ CANONICAL: dict[str, dict[str, str]] = {
     "rd": {"firm": "firm", "period_end": "date", "year": "year", "rd_expense": "num"},
     "patents": {"firm": "firm", "period_end": "date", "year": "year", "invention_applications": "num",
                 "invention_grants": "num"},
+    # optional: the vendor's own ratios (fractions after ``units``), used only to check units
+    "ratios": {"firm": "firm", "period_end": "date", "year": "year", "roa": "num", "roe": "num", "lev": "num"},
 }
 REQUIRED: dict[str, list[str]] = {
     "company": ["firm", "industry"],
@@ -77,11 +80,13 @@ REQUIRED: dict[str, list[str]] = {
     "shareholders": ["firm", "top1"],
     "rd": ["firm", "rd_expense"],
     "patents": ["firm"],
+    "ratios": ["firm"],
 }
 #: tables a vendor mapping (and the raw folder) may lack
-OPTIONAL_TABLES = ("industry_history", "st_history", "market_value", "shareholders", "rd", "patents")
+OPTIONAL_TABLES = ("segments", "industry_history", "st_history", "market_value", "shareholders", "rd",
+                   "patents", "ratios")
 #: tables dated by a fiscal year: they need ``period_end`` or ``year`` (either one is enough)
-YEARLY_TABLES = ("market_value", "shareholders", "rd", "patents")
+YEARLY_TABLES = ("market_value", "shareholders", "rd", "patents", "ratios")
 TABLES = tuple(CANONICAL)
 SOURCE_COLUMNS = ["_source_file", "_source_row"]
 
@@ -317,11 +322,11 @@ def load_vendor_mapping(path: str | Path) -> VendorMapping:
 
 
 def _is_number(text: str) -> bool:
+    """A finite number ("nan", "inf" are text codes, not numbers)."""
     try:
-        float(str(text).replace(",", ""))
+        return math.isfinite(float(str(text).replace(",", "")))
     except ValueError:
         return False
-    return True
 
 
 # --------------------------------------------------------------------------- reading files
@@ -595,7 +600,7 @@ def _exclude_rows(raw: pd.DataFrame, table: TableMapping) -> tuple[pd.DataFrame,
                                      f"(mapping {table.source}, table {table.name!r}), which the file lacks")
         hit = raw[rule.column].astype("str").str.contains(rule.pattern, regex=True, na=False)
         if hit.any():
-            notes.append(f"{int(hit.sum())} row(s) excluded: {rule.reason} ({rule.column} ~ {rule.pattern!r})")
+            notes.append(f"{int(hit.sum())} row(s) excluded: {rule.reason} ({rule.column} matches {rule.pattern})")
             raw = raw.loc[~hit]
     return raw, notes
 

@@ -93,6 +93,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
         "invention_applications": _num(pa.Check.ge(0, error="a patent count >= 0")),
         "invention_grants": _num(pa.Check.ge(0, error="a patent count >= 0")), **_SOURCE}, strict=True),
+    "ratios": pa.DataFrameSchema({
+        "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
+        "roa": _num(), "roe": _num(), "lev": _num(), **_SOURCE}, strict=True),
 }
 assert set(SCHEMAS) == set(CANONICAL)
 
@@ -132,6 +135,7 @@ DEDUP_KEYS: dict[str, tuple[list[str], Any]] = {
     "shareholders": (["firm", "year"], lambda f: f["year"].notna()),
     "rd": (["firm", "year"], lambda f: f["year"].notna()),
     "patents": (["firm", "year"], lambda f: f["year"].notna()),
+    "ratios": (["firm", "year"], lambda f: f["year"].notna()),
 }
 
 
@@ -206,3 +210,90 @@ def check_one_row_per_key(frame: pd.DataFrame, name: str) -> None:
                        f"{len(group)} {name} rows share {label} with different values ({values}) at "
                        f"{where}; {n_keys} such key(s) in all. Rule: {DEDUP_RULE}; fix or remove them",
                        row=int(group["_source_row"].iat[0]))
+
+
+# --------------------------------------------------------------------------- sanity after mapping
+
+#: total assets of a listed firm in yuan: about 10^7 (a shell) to 10^13 (the largest groups)
+ASSETS_RANGE = (1e7, 1e13)
+
+
+def _first_row(frame: pd.DataFrame, mask: pd.Series) -> tuple[str, int | None]:
+    idx = mask[mask].index
+    return _where(frame, idx[0] if len(idx) else None)
+
+
+def sanity_checks(tables: dict[str, pd.DataFrame],
+                  mappings: dict[str, TableMapping | None] | None = None) -> list[str]:
+    """Checks of magnitudes and units after mapping. A problem that makes every number wrong (a unit
+    off by 10^4, years read as dates, ratios in percent declared as fractions) raises
+    :class:`RawDataError` naming the file, column and the value seen; a problem of some rows is
+    returned as a warning (the ingest log and ``data_clean/raw/checks.csv`` record it)."""
+    mappings = mappings or {}
+    warnings: list[str] = []
+
+    def col(name: str, canon: str) -> str:
+        t = mappings.get(name)
+        return t.vendor_column(canon) if t is not None else canon
+
+    for name in ("balance_sheet", "income_statement"):
+        f = tables.get(name)
+        if f is None or f.empty:
+            continue
+        pe = f["period_end"].dropna()
+        if len(pe) and ((pe.dt.month == 1) & (pe.dt.day == 1)).all():
+            file, row = _where(f, pe.index[0])
+            raise RawDataError(file, f"every {name} period end is January 1: a year was read as a date; "
+                                     "compute the date with computed: {period_end: {year_end: <year column>}}",
+                               column=col(name, "period_end"), row=row, value=str(pe.iloc[0].date()))
+    bs = tables.get("balance_sheet")
+    if bs is not None and not bs.empty and bs["total_assets"].notna().any():
+        ta = bs["total_assets"]
+        med = float(ta.median())
+        lo, hi = ASSETS_RANGE
+        if not lo <= med <= hi:
+            file, row = _where(bs, (ta - med).abs().idxmin())
+            t = mappings.get("balance_sheet")
+            unit = (t.units.get("total_assets") or f"x{t.scale.get('total_assets', 1.0):g}") if t else "?"
+            raise RawDataError(file, f"the median total assets is {med:.3g} yuan after the mapping's unit ({unit}); "
+                                     f"a listed firm has {lo:.0e} to {hi:.0e} yuan: is the unit wrong (元 vs 万元 "
+                                     "vs 亿元)? Declare it under units: {total_assets: ...}",
+                               column=col("balance_sheet", "total_assets"))
+        out = ta.notna() & ~ta.between(lo, hi)
+        if out.any():
+            file, row = _first_row(bs, out)
+            warnings.append(f"{int(out.sum())} of {int(ta.notna().sum())} balance-sheet rows have total assets "
+                            f"outside {lo:.0e}-{hi:.0e} yuan (first: {file} row {row}, {ta[out].iloc[0]:.4g})")
+    shares = [("shareholders", "top1"), ("ratios", "lev")]
+    for name, c in shares:
+        f = tables.get(name)
+        if f is None or f.empty or not f[c].notna().any():
+            continue
+        x = f[c].dropna()
+        if x.median() > 1.5:
+            file, row = _where(f, x.index[0])
+            raise RawDataError(file, f"{c} has median {x.median():.3g}: a share in percent declared as a "
+                                     f"fraction; set units: {{{c}: percent}}", column=col(name, c), row=row,
+                               value=float(x.iloc[0]))
+        off = ~x.between(0, 1)
+        if off.any() and name == "ratios":
+            file, row = _where(f, off[off].index[0])
+            warnings.append(f"{int(off.sum())} of {len(x)} rows of {name}.{c} lie outside [0, 1] "
+                            f"(first: {file} row {row}, {x[off].iloc[0]:.4g})")
+    ratios = tables.get("ratios")
+    if ratios is not None and not ratios.empty and bs is not None and not bs.empty:
+        # the vendor's leverage against liabilities / assets: a unit slip on either side shows
+        b = bs.assign(year=bs["period_end"].dt.year)[["firm", "year", "total_assets", "total_liabilities"]]
+        b = b.drop_duplicates(["firm", "year"])
+        m = ratios[["firm", "year", "lev"]].astype({"year": "float64"}).merge(
+            b.astype({"year": "float64"}), on=["firm", "year"])
+        lev = m["total_liabilities"] / m["total_assets"]
+        ok = m["lev"].notna() & lev.notna() & (lev > 0)
+        if ok.sum() >= 5:
+            factor = float((m.loc[ok, "lev"] / lev[ok]).median())
+            if not 0.9 <= factor <= 1.1:
+                raise RawDataError(str(ratios["_source_file"].iat[0]),
+                                   f"the vendor's leverage is {factor:.4g} times total liabilities / total assets "
+                                   "(median over firm-years): the units of the ratios or of the amounts are wrong",
+                                   column=col("ratios", "lev"))
+    return warnings
