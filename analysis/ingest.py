@@ -66,6 +66,8 @@ CANONICAL: dict[str, dict[str, str]] = {
     "rd": {"firm": "firm", "period_end": "date", "year": "year", "rd_expense": "num"},
     "patents": {"firm": "firm", "period_end": "date", "year": "year", "invention_applications": "num",
                 "invention_grants": "num"},
+    # optional: ownership by year (CSMAR EN_EquityNatureAll), preferred to the company table's
+    "ownership_history": {"firm": "firm", "period_end": "date", "year": "year", "ownership": "str"},
     # optional: the vendor's own ratios (fractions after ``units``), used only to check units
     "ratios": {"firm": "firm", "period_end": "date", "year": "year", "roa": "num", "roe": "num", "lev": "num"},
 }
@@ -81,12 +83,13 @@ REQUIRED: dict[str, list[str]] = {
     "rd": ["firm", "rd_expense"],
     "patents": ["firm"],
     "ratios": ["firm"],
+    "ownership_history": ["firm", "ownership"],
 }
 #: tables a vendor mapping (and the raw folder) may lack
 OPTIONAL_TABLES = ("segments", "industry_history", "st_history", "market_value", "shareholders", "rd",
-                   "patents", "ratios")
+                   "patents", "ratios", "ownership_history")
 #: tables dated by a fiscal year: they need ``period_end`` or ``year`` (either one is enough)
-YEARLY_TABLES = ("market_value", "shareholders", "rd", "patents", "ratios")
+YEARLY_TABLES = ("market_value", "shareholders", "rd", "patents", "ratios", "ownership_history")
 TABLES = tuple(CANONICAL)
 SOURCE_COLUMNS = ["_source_file", "_source_row"]
 
@@ -174,8 +177,9 @@ class TableMapping:
         """Canonical columns the mapping provides (directly or computed)."""
         return set(self.columns.values()) | set(self.computed)
 
-    def firm_column(self) -> str | None:
-        return next((v for v, c in self.columns.items() if c == "firm"), None)
+    def firm_columns(self) -> tuple[str, ...]:
+        """The vendor column(s) holding the stock code (alternatives)."""
+        return tuple(v for v, c in self.columns.items() if c == "firm")
 
 
 @dataclass(frozen=True)
@@ -273,9 +277,8 @@ def load_vendor_mapping(path: str | Path) -> VendorMapping:
                                  "compute them under 'computed', or declare them unavailable there)")
         if name in YEARLY_TABLES and not {"period_end", "year"} & mapped:
             raise bad("columns", "must map 'period_end' or 'year'")
-        dup = sorted({c for c in cols.values() if list(cols.values()).count(c) > 1})
-        if dup:
-            raise bad("columns", f"several vendor columns map to {dup}")
+        # several vendor columns may map to one canonical column: alternatives (exports name some
+        # fields differently, e.g. CSMAR's EquityNature / OWNERSHIPTYPE); a file must hold one of them
         col_missing = {str(k): tuple(str(c) for c in (v if isinstance(v, list) else [v]))
                        for k, v in (t.get("missing") or {}).items()}
         for key in ("missing", "units", "scale", "recode", "crosswalk"):
@@ -459,7 +462,8 @@ def _header_rows(rows: list[list[str]], firm_index: int, bound: int) -> tuple[in
     return len(kinds), kinds
 
 
-def read_raw_file(path: str | Path, header_rows: int = 1, firm_column: str | None = None) -> pd.DataFrame:
+def read_raw_file(path: str | Path, header_rows: int = 1,
+                  firm_column: str | tuple[str, ...] | None = None) -> pd.DataFrame:
     """Read one vendor file into a frame of strings with ``_source_file``/``_source_row``.
 
     The first header row gives the column names. With ``firm_column`` the number of header rows is
@@ -484,8 +488,10 @@ def read_raw_file(path: str | Path, header_rows: int = 1, firm_column: str | Non
         raise RawDataError(path, f"unsupported file type {suffix!r} (use .xlsx, .csv, .txt or a .zip of them)")
     header = [h.strip().lstrip("\ufeff") for h in rows[0]]
     kinds = ["field codes"] + ["skipped"] * (header_rows - 1)
-    if firm_column is not None and firm_column in header:
-        header_rows, kinds = _header_rows(rows, header.index(firm_column), max(header_rows, 3))
+    names = (firm_column,) if isinstance(firm_column, str) else tuple(firm_column or ())
+    firm_col = next((c for c in names if c in header), None)
+    if firm_col is not None:
+        header_rows, kinds = _header_rows(rows, header.index(firm_col), max(header_rows, 3))
     if len(rows) < header_rows:
         raise RawDataError(path, f"expected {header_rows} header rows, found {len(rows)} rows")
     width = len(header)
@@ -674,7 +680,15 @@ def to_canonical(raw: pd.DataFrame, table: TableMapping, missing_values: tuple[s
     """
     kinds = CANONICAL[table.name]
     file = raw["_source_file"].iat[0] if len(raw) else raw.attrs.get("file", {}).get("path", "<empty>")
-    absent = [v for v, c in table.columns.items() if v not in raw.columns and c in REQUIRED[table.name]]
+    present = [c for c in raw.columns if not c.startswith("_")]
+    for canon in set(table.columns.values()):
+        alts = [v for v, c in table.columns.items() if c == canon]
+        found = [v for v in alts if v in raw.columns]
+        if len(found) > 1:
+            raise RawDataError(file, f"the file has several columns the mapping {table.source} maps to "
+                                     f"{canon!r}: {found}; keep one (or map only one)")
+    absent = [v for v, c in table.columns.items() if v not in raw.columns and c in REQUIRED[table.name]
+              and not any(a in raw.columns for a, c2 in table.columns.items() if c2 == c)]
     if absent:
         hint = ""
         enc = raw.attrs.get("file", {}).get("encoding")
@@ -741,6 +755,7 @@ def to_canonical(raw: pd.DataFrame, table: TableMapping, missing_values: tuple[s
             out[canon] = out[canon].astype("str").where(out[canon].notna()) if len(out) else out[canon].astype("str")
     out = out[list(kinds)]
     out["_source_file"] = raw["_source_file"].astype("str").to_numpy()
+    out["_source_file"] = out["_source_file"].astype("str")  # also when the file has no data rows
     out["_source_row"] = raw["_source_row"].astype("int64").to_numpy()
     out = out.reset_index(drop=True)
     out.attrs["codes_padded"] = padded
@@ -792,7 +807,7 @@ def read_table(raw_dir: str | Path, mapping: VendorMapping, name: str,
                                     f"(vendor mapping {mapping.source})")
     parts = []
     for f in files:
-        raw = read_raw_file(f, table.header_rows, firm_column=table.firm_column())
+        raw = read_raw_file(f, table.header_rows, firm_column=table.firm_columns())
         part = to_canonical(raw, table, mapping.missing_values)
         if files_log is not None:
             files_log.append({"table": name, **raw.attrs["file"],

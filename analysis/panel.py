@@ -81,6 +81,18 @@ def _merge_yearly(frame: pd.DataFrame, table: pd.DataFrame | None, name: str, co
     return frame.merge(t, on=KEY, how="left", validate="m:1")
 
 
+def _measure(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A measure table (firm, year, values) with the panel's key types, also when it is empty
+    (no reports, no segment rows: every firm-year then lacks the measure and the ledger says so)."""
+    missing = [c for c in KEY if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the {name} measures lack the column(s) {missing}")
+    out = frame.copy()
+    out["firm"] = out["firm"].astype("str")
+    out["year"] = pd.to_numeric(out["year"], errors="raise").astype("Int64")
+    return out
+
+
 def winsorize(frame: pd.DataFrame, columns: list[str], limits: tuple[float, float],
               by: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Clip ``columns`` at the (lower, upper) quantiles, pooled or within groups of ``by``.
@@ -211,16 +223,25 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
 
     soe_values = set(cfg["soe_values"])
     frame = led.frame.copy()
-    # unknown ownership is missing, not "not state-owned"
-    frame["soe"] = frame["ownership"].isin(soe_values).astype("float64").where(frame["ownership"].notna())
+    # ownership of the year where the data give it (CSMAR EN_EquityNatureAll), else the company's
+    yearly = tables.get("ownership_history")
+    if yearly is not None and not yearly.empty:
+        frame = _merge_yearly(frame, yearly.rename(columns={"ownership": "ownership_year"}),
+                              "ownership_history", "ownership_year")
+        frame["ownership"] = frame.pop("ownership_year").fillna(frame["ownership"])
+    # unknown ownership is missing, not "not state-owned"; "国企,外资" (several natures) is state-owned
+    # when one of its parts is in soe_values
+    parts = frame["ownership"].astype("str").str.replace("，", ",", regex=False).str.split(",")
+    soe = parts.map(lambda p: any(x.strip() in soe_values for x in p) if isinstance(p, list) else False)
+    frame["soe"] = soe.astype("float64").where(frame["ownership"].notna())
     if len(frame) and frame["ownership"].isna().all():
         warn("ownership is missing for every firm: soe is missing (map an ownership column)")
     frame["age"] = firm_age(frame["year"], frame["listed"])
     frame = _merge_yearly(frame, tables.get("market_value"), "market_value", "market_value")
     frame["tobin_q"] = tobin_q(frame["market_value"], frame["total_liabilities"], frame["total_assets"])
     frame = _merge_yearly(frame, tables.get("shareholders"), "shareholders", "top1")
-    frame = frame.merge(servitization, on=KEY, how="left")
-    frame = frame.merge(digitalization, on=KEY, how="left")
+    frame = frame.merge(_measure(servitization, "servitization"), on=KEY, how="left")
+    frame = frame.merge(_measure(digitalization, "digitalization"), on=KEY, how="left")
     led.replace_frame(frame)
 
     causes = {"roa": "net profit or total assets missing", "lev": "total liabilities missing",

@@ -93,6 +93,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
         "invention_applications": _num(pa.Check.ge(0, error="a patent count >= 0")),
         "invention_grants": _num(pa.Check.ge(0, error="a patent count >= 0")), **_SOURCE}, strict=True),
+    "ownership_history": pa.DataFrameSchema({
+        "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
+        "ownership": _text(), **_SOURCE}, strict=True),
     "ratios": pa.DataFrameSchema({
         "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
         "roa": _num(), "roe": _num(), "lev": _num(), **_SOURCE}, strict=True),
@@ -136,6 +139,7 @@ DEDUP_KEYS: dict[str, tuple[list[str], Any]] = {
     "rd": (["firm", "year"], lambda f: f["year"].notna()),
     "patents": (["firm", "year"], lambda f: f["year"].notna()),
     "ratios": (["firm", "year"], lambda f: f["year"].notna()),
+    "ownership_history": (["firm", "year"], lambda f: f["year"].notna()),
 }
 
 

@@ -5,8 +5,8 @@
 # stage (count_report_shard, digitalization), which depends only on the report folder.
 from analysis.ingest import TABLES as CANONICAL_TABLES, find_files, load_vendor_mapping, source_file
 
-DEMO_FILES = ["TRD_Co.xlsx", "FS_Combas.csv", "FN_Fn045.txt", "STK_IndustryClass.csv",
-              "TRD_Year.csv", "HLD_CR.xlsx", "PT_LCRDSpend.csv", "PT_PatentApply.csv"]
+DEMO_FILES = ["TRD_Co.csv", "FS_Combas.csv", "FN_Fn045.txt", "STK_IndustryClass.csv",
+              "TRD_Year.csv", "HLD_CR.zip", "PT_LCRDSpend.csv", "PT_PatentApply.csv"]
 
 
 def demo_statement_files():

@@ -3,7 +3,8 @@ import math
 
 import pandas as pd
 
-from analysis.estimation import bootstrap_results, fit_model, specs_from_config, tidy_result
+from analysis.estimation import (bootstrap_results, check_panel_size, fit_model, specs_from_config,
+                                 tidy_result)
 from analysis.inference.moderation import moderation_table
 from analysis.inference.utest import u_test
 from analysis.workflow import json_records, run_rule, write_json
@@ -17,6 +18,7 @@ def main(smk, log):
     models = smk.params.models
     spec = {s.name: s for s in specs_from_config(models)}[smk.wildcards.model]
     panel = pd.read_parquet(smk.input.panel)
+    check_panel_size(panel, pd.read_csv(smk.input.ledger), int(models["min_observations"]))
     log(f"fitting {spec.formula} (cluster: {spec.cluster}) on {len(panel)} firm-years")
     if spec.cluster and "+" in spec.cluster:
         log("two-way clustering: t-based inference uses df = min(G) - 1")

@@ -5,7 +5,7 @@ from analysis.panel import build_panel
 from analysis.workflow import run_rule
 
 TABLES = ("company", "balance_sheet", "income_statement", "industry_history", "st_history",
-          "market_value", "shareholders")
+          "market_value", "shareholders", "ownership_history")
 
 
 def main(smk, log):
