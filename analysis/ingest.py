@@ -443,6 +443,33 @@ def _read_bytes(path: Path) -> bytes:
         raise RawDataError(path, f"cannot read the zip entry ({type(exc).__name__}: {exc})") from None
 
 
+def read_des(path: str | Path) -> dict[str, str]:
+    """CSMAR's field description (``<TABLE>[DES][xlsx].txt`` beside a data file in its zip): field
+    code -> the rest of its line (``[label] - description``). Empty when there is none."""
+    member = zip_member(path)
+    if member is None:
+        return {}
+    archive, entry = member
+    with zipfile.ZipFile(archive) as z:
+        des = [n for n in z.namelist() if "[DES]" in n]
+        if not des:
+            return {}
+        text = decode_bytes(z.read(des[0]), f"{archive}/{des[0]}")
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(\[.*)$", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+    return out
+
+
+def csmar_table(path: str | Path) -> str:
+    """The CSMAR table a file belongs to, from its name (FS_Comins_2019.csv -> FS_Comins)."""
+    name = Path(path).stem
+    m = re.match(r"^([A-Za-z]+_[A-Za-z0-9]+)", name)
+    return m.group(1) if m else name
+
+
 #: cells of a unit row in CSMAR exports
 UNIT_WORDS = frozenset({"没有单位", "元", "千元", "万元", "百万元", "亿元", "%", "股", "万股", "年", "人", "个", "件"})
 
@@ -695,9 +722,14 @@ def to_canonical(raw: pd.DataFrame, table: TableMapping, missing_values: tuple[s
         if enc and enc != "xlsx":
             hint = (f" (the file was decoded as {enc}; if these names look garbled the encoding is "
                     f"wrong: save it as UTF-8, UTF-16 or GBK)")
-        fields = ", ".join(f"{v} ({table.columns[v]})" for v in absent)
+        des = raw.attrs.get("des") or {}
+        fields = ", ".join(f"{v} ({table.columns[v]}{'; ' + des[v] if v in des else ''})" for v in absent)
+        if des:
+            hint += (f"; the download's field description lists {len(des)} fields"
+                     + ("" if any(v in des for v in absent) else ", not these"))
         raise RawDataError(file, f"required column(s) {fields} missing for table {table.name!r}: tick the "
-                                 f"field(s) when downloading, or edit the mapping {table.source}; "
+                                 f"field(s) in {csmar_table(file)} when downloading, or edit the mapping "
+                                 f"{table.source}; "
                                  f"the file has {[c for c in raw.columns if not c.startswith('_')]}{hint}")
     _check_unit_row(raw, table, file)
     raw, notes = _exclude_rows(raw, table)
@@ -808,6 +840,7 @@ def read_table(raw_dir: str | Path, mapping: VendorMapping, name: str,
     parts = []
     for f in files:
         raw = read_raw_file(f, table.header_rows, firm_column=table.firm_columns())
+        raw.attrs["des"] = read_des(f)
         part = to_canonical(raw, table, mapping.missing_values)
         if files_log is not None:
             files_log.append({"table": name, **raw.attrs["file"],
