@@ -1,9 +1,13 @@
 """Reading vendor files (CSMAR and others) into canonical tables.
 
-A *vendor mapping* (``config/vendors/<vendor>.yaml``) says, for each canonical table, which files
-hold it, how many header rows they carry (CSMAR exports: field code, Chinese label, unit), which
-vendor column becomes which canonical column, the vendor's missing-value codes, unit multipliers
-and value recodings. Supporting a new vendor is a new mapping file, not new code.
+A *vendor mapping* (``config/vendors/<vendor>.yaml``, checked against
+``config/vendors/mapping.schema.yaml``; see ``config/vendors/README.md``) says, for each canonical
+table, which files hold it, which vendor column becomes which canonical column, which canonical
+columns are computed (sum or difference of vendor columns, a date from a year, a constant, or
+unavailable with a reason), the units, the vendor's missing-value codes, value recodings (checked
+against the canonical values) and crosswalks (to CSRC 2012). Supporting a new vendor is a new
+mapping file, not new code. The reader detects each file's header rows (CSMAR: field code, Chinese
+label, unit), reads workbooks past a wrongly declared dimension and zip entries in place.
 
 Readers accept ``.xlsx`` and ``.csv``/``.txt`` (comma or tab separated) in UTF-8 (with or without
 BOM), UTF-16 and GBK/GB18030, and several files per table (e.g. one per period), which are

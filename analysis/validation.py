@@ -7,8 +7,12 @@ file) and the value, plus how many other cells fail the same way; no traceback.
 What is checked (see ``SCHEMAS``):
 
 * types: the 6-digit zero-padded firm code (a string), dates, floats for amounts;
-* plausible ranges: total assets > 0, liabilities >= 0, market value > 0, the largest shareholder's
-  stake within [0, 1], CSRC industry codes of the form letter + up to two digits, years 1900-2100;
+* plausible ranges: market value > 0, the largest shareholder's stake within [0, 1], CSRC 2012
+  industry codes from the shipped list (analysis/data/csrc2012.csv), years 1900-2100. Statement
+  values that cannot be real (total assets <= 0, liabilities < 0: :data:`IMPLAUSIBLE`) do not stop
+  the run: the panel drops the firm-year with a ledger reason;
+* sanity after mapping (:func:`sanity_checks`): magnitudes against the declared unit, dates all
+  January 1, percent vs fraction; a unit error stops the run, odd rows are warnings;
 * one row per key after the documented de-duplication rule (:data:`DEDUP_RULE`): rows that are
   exact copies of each other (all canonical columns equal) are duplicates and are later dropped with
   a ledger line; rows sharing a key with *different* values are a conflict that stops the run,
