@@ -132,6 +132,9 @@ def fit_model(panel: pd.DataFrame, spec: ModelSpec):
     import pyfixest as pf
     from pyfixest.demeaners import MapDemeaner
 
+    if len(panel) == 0:  # pyfixest would abort the process (a Rust panic), not raise
+        raise PanelTooSmall("the estimation panel is empty: see data_clean/sample_ledger.csv for the "
+                            "steps that removed the firm-years")
     check_columns(panel, spec)
     data = add_model_terms(panel, spec)
     vcov: Any = {"CRV1": "+".join(cluster_variables(spec.cluster))} if spec.cluster else "hetero"

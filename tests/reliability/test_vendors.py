@@ -442,3 +442,12 @@ def test_unknown_ownership_is_missing(tmp_path):
     p = build_panel(t, *_measures(t), _cfg()).panel.set_index("firm")["soe"]
     assert p.loc["600000"].isna().all() and len(p.loc["600000"]) == 3
     assert (p.loc["600001"] == 0).all() and (p.loc["600002"] == 1).all()
+
+
+@outcome("error", case="an empty panel given to the model fit raises instead of aborting the process")
+def test_fit_on_empty_panel():
+    from analysis.estimation import fit_model, specs_from_config
+    spec = specs_from_config(section_defaults("models"))[0]
+    empty = pd.DataFrame({c: pd.Series([], dtype=float) for c in ("roa", "serv", "dig", "size", "lev", "growth")})
+    with pytest.raises(PanelTooSmall, match="empty.*sample_ledger"):
+        fit_model(empty.assign(firm=pd.Series([], dtype=str), year=pd.Series([], dtype="int64")), spec)
