@@ -24,6 +24,7 @@ KEY = ["firm", "year"]
 #: a sample of listed firms this large always has ST firm-years (a few percent of them); when no
 #: short name carries the prefix, the names are not the names at the statement dates
 ST_PREFIX_MIN_ROWS = 500
+BOUNDS_COLUMNS = ["variable", "group", "lower", "upper", "n_clipped_low", "n_clipped_high"]
 
 
 @dataclass
@@ -113,7 +114,7 @@ def winsorize(frame: pd.DataFrame, columns: list[str], limits: tuple[float, floa
                             "lower": lo, "upper": hi, "n_clipped_low": int((x < lo).sum()),
                             "n_clipped_high": int((x > hi).sum())})
             out.loc[idx, col] = x.clip(lo, hi)
-    return out, pd.DataFrame(records)
+    return out, pd.DataFrame(records, columns=BOUNDS_COLUMNS)  # header even without rows (read back by robustness)
 
 
 def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
@@ -258,7 +259,7 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
                  detail=causes.get(var, f"{var} missing"))
 
     panel = led.frame
-    bounds = pd.DataFrame(columns=["variable", "group", "lower", "upper", "n_clipped_low", "n_clipped_high"])
+    bounds = pd.DataFrame(columns=BOUNDS_COLUMNS)
     w = cfg.get("winsorize", {})
     if w.get("enabled", True) and w.get("variables") and len(panel):
         by = "year" if w.get("by", "pooled") == "year" else None

@@ -451,3 +451,12 @@ def test_fit_on_empty_panel():
     empty = pd.DataFrame({c: pd.Series([], dtype=float) for c in ("roa", "serv", "dig", "size", "lev", "growth")})
     with pytest.raises(PanelTooSmall, match="empty.*sample_ledger"):
         fit_model(empty.assign(firm=pd.Series([], dtype=str), year=pd.Series([], dtype="int64")), spec)
+
+
+@outcome("correct", case="winsorizing bounds of a panel without data keep their header (robustness reads them back)")
+def test_winsor_bounds_header_when_empty(tmp_path):
+    from analysis.panel import winsorize
+    _, bounds = winsorize(pd.DataFrame({"roa": pd.Series([], dtype=float)}), [], (0.01, 0.99))
+    bounds.to_csv(tmp_path / "b.csv", index=False)
+    assert list(pd.read_csv(tmp_path / "b.csv").columns) == ["variable", "group", "lower", "upper",
+                                                            "n_clipped_low", "n_clipped_high"]
