@@ -166,6 +166,7 @@ class TableMapping:
     computed: dict[str, Computed] = field(default_factory=dict)  # canonical col -> rule
     units: dict[str, str] = field(default_factory=dict)  # canonical col -> declared unit
     exclude: tuple[Exclusion, ...] = ()
+    sheets: tuple[str, ...] | str = ()  # xlsx: () the first sheet, "all", or sheet names
     source: str = ""  # the mapping file
 
     def vendor_column(self, canonical: str) -> str:
@@ -314,7 +315,8 @@ def load_vendor_mapping(path: str | Path) -> VendorMapping:
         tables[name] = TableMapping(
             name=name, files=files, columns=cols,
             header_rows=int(t.get("header_rows", default_header)), scale=scale, recode=recode,
-            missing=col_missing, computed=computed, units=units, exclude=exclude, source=str(path))
+            missing=col_missing, computed=computed, units=units, exclude=exclude,
+            sheets=t["sheets"] if t.get("sheets") == "all" else tuple(t.get("sheets") or ()), source=str(path))
     lacking = sorted(set(CANONICAL) - set(OPTIONAL_TABLES) - set(tables))
     if lacking:
         raise RawDataError(path, f"key 'tables': the mapping lacks the required table(s) {lacking}")
@@ -381,11 +383,28 @@ def _read_text_table(path: Path, data: bytes) -> tuple[list[list[str]], str]:
     return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)], encoding
 
 
-def _read_xlsx_table(path: Path, data: bytes) -> list[list[str]]:
+def xlsx_sheets(path: str | Path) -> list[str]:
+    """The sheet names of a workbook (for a table mapped to several sheets)."""
+    import openpyxl
+    path = Path(path)
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(_read_bytes(path)), read_only=True)
+        names = list(wb.sheetnames)
+        wb.close()
+    except RawDataError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise RawDataError(path, f"not a readable xlsx workbook ({type(exc).__name__}: {exc})") from None
+    return names
+
+
+def _read_xlsx_table(path: Path, data: bytes, sheet: str | None = None) -> list[list[str]]:
     import openpyxl
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        ws = wb.worksheets[0]
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise RawDataError(path, f"no sheet {sheet!r}; the workbook has {wb.sheetnames}")
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         # CSMAR's workbooks declare their range as column A only (<dimension ref="A1:A<n>"/>);
         # a read-only sheet trusts that declaration unless its dimensions are reset.
         ws.reset_dimensions()
@@ -393,6 +412,8 @@ def _read_xlsx_table(path: Path, data: bytes) -> list[list[str]]:
         for values in ws.iter_rows(values_only=True):
             rows.append(["" if v is None else _cell_text(v) for v in values])
         wb.close()
+    except RawDataError:
+        raise
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, truncated XML ...
         raise RawDataError(path, f"not a readable xlsx workbook ({type(exc).__name__}: {exc}); "
                                  "is the file truncated or not really an Excel file?") from None
@@ -494,7 +515,7 @@ def _header_rows(rows: list[list[str]], firm_index: int, bound: int) -> tuple[in
 
 
 def read_raw_file(path: str | Path, header_rows: int = 1,
-                  firm_column: str | tuple[str, ...] | None = None) -> pd.DataFrame:
+                  firm_column: str | tuple[str, ...] | None = None, sheet: str | None = None) -> pd.DataFrame:
     """Read one vendor file into a frame of strings with ``_source_file``/``_source_row``.
 
     The first header row gives the column names. With ``firm_column`` the number of header rows is
@@ -512,7 +533,7 @@ def read_raw_file(path: str | Path, header_rows: int = 1,
     suffix = path.suffix.lower()
     encoding = "xlsx"
     if suffix in (".xlsx", ".xlsm"):
-        rows = _read_xlsx_table(path, data)
+        rows = _read_xlsx_table(path, data, sheet)
     elif suffix in (".csv", ".txt", ".tsv"):
         rows, encoding = _read_text_table(path, data)
     else:
@@ -542,10 +563,10 @@ def read_raw_file(path: str | Path, header_rows: int = 1,
         records.append((list(r) + [""] * width)[:width])
         lines.append(i + header_rows + 1)
     frame = pd.DataFrame(records, columns=header, dtype=object)
-    frame["_source_file"] = path.as_posix()
+    frame["_source_file"] = path.as_posix() + (f"#{sheet}" if sheet is not None else "")
     frame["_source_row"] = pd.Series(lines, dtype="int64")
     frame.attrs["file"] = {**file_record(path, data), "encoding": encoding, "rows_read": len(records),
-                           "header_rows": header_rows, "header": ", ".join(kinds)}
+                           "header_rows": header_rows, "header": ", ".join(kinds), "sheet": sheet or ""}
     frame.attrs["units"] = units
     return frame
 
@@ -842,8 +863,15 @@ def read_table(raw_dir: str | Path, mapping: VendorMapping, name: str,
         raise RawDataError(raw_dir, f"no file for table {name!r} matches {list(table.files)} "
                                     f"(vendor mapping {mapping.source})")
     parts = []
+    jobs = []
     for f in files:
-        raw = read_raw_file(f, table.header_rows, firm_column=table.firm_columns())
+        if table.sheets and f.suffix.lower() in (".xlsx", ".xlsm"):
+            names = xlsx_sheets(f) if table.sheets == "all" else list(table.sheets)
+            jobs += [(f, name) for name in names]
+        else:
+            jobs.append((f, None))
+    for f, sheet in jobs:
+        raw = read_raw_file(f, table.header_rows, firm_column=table.firm_columns(), sheet=sheet)
         raw.attrs["des"] = read_des(f)
         part = to_canonical(raw, table, mapping.missing_values)
         if files_log is not None:

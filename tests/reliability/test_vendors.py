@@ -460,3 +460,28 @@ def test_winsor_bounds_header_when_empty(tmp_path):
     bounds.to_csv(tmp_path / "b.csv", index=False)
     assert list(pd.read_csv(tmp_path / "b.csv").columns) == ["variable", "group", "lower", "upper",
                                                             "n_clipped_low", "n_clipped_high"]
+
+
+@outcome("identical", case="one table in several sheets of a workbook (sheets: all)")
+def test_several_sheets(tmp_path):
+    import openpyxl as ox
+    rows = _panel_rows()
+    wb = ox.Workbook()
+    wb.active.title = "2019"
+    sheets = {"2019": [rows[0]] + [r for r in rows[1:] if r[2] == 2019],
+              "2020-2021": [rows[0]] + [r for r in rows[1:] if r[2] != 2019]}
+    for name, part in sheets.items():
+        ws = wb[name] if name in wb.sheetnames else wb.create_sheet(name)
+        for r in part:
+            ws.append([str(v) for v in r])
+    wb.save(tmp_path / "panel.xlsx")
+    text = MAPPING.replace('files: ["panel*.csv"]', 'files: ["panel*.xlsx"]\n    sheets: all')
+    (tmp_path / "csv").mkdir()
+    _write(tmp_path / "csv" / "panel.csv", rows)
+    a = read_table(tmp_path, _mapping(tmp_path, text), "balance_sheet")
+    b = read_table(tmp_path / "csv", _mapping(tmp_path), "balance_sheet")
+    cols = [c for c in b.columns if not c.startswith("_")]
+    key = ["firm", "period_end"]
+    pd.testing.assert_frame_equal(a[cols].sort_values(key).reset_index(drop=True),
+                                  b[cols].sort_values(key).reset_index(drop=True))
+    assert {s.rsplit("#", 1)[1] for s in a["_source_file"]} == {"2019", "2020-2021"}
