@@ -506,9 +506,14 @@ def _header_rows(rows: list[list[str]], firm_index: int, bound: int) -> tuple[in
     kinds = ["field codes"]
     for r in rows[1:bound]:
         cell = r[firm_index].strip() if firm_index < len(r) else ""
-        if try_normalize_firm(cell) is not None:
-            break
+        # a label ("证券代码") or unit ("没有单位") row; a numeric firm cell, or a blank one in a row
+        # of values, is a data row (a bad code there is reported, never swallowed as a header)
         filled = [c.strip() for c in r if c.strip()]
+        if not cell:
+            if any(c not in UNIT_WORDS for c in filled):
+                break
+        elif any(ch.isdigit() for ch in cell) or try_normalize_firm(cell) is not None:
+            break
         kinds.append("units" if filled and sum(c in UNIT_WORDS for c in filled) >= len(filled) / 2
                      else "labels")
     return len(kinds), kinds
@@ -670,7 +675,7 @@ def _check_unit_row(raw: pd.DataFrame, table: TableMapping, file: str) -> None:
         declared = units.get(vendor_col, "")
         if declared in UNITS and canon in CANONICAL[table.name] and CANONICAL[table.name][canon] == "num":
             want = table.scale.get(canon, 1.0)
-            if UNITS[declared] != want and not (declared == "元" and canon == "top1"):
+            if UNITS[declared] != want:
                 raise RawDataError(file, f"the file's unit row says {declared!r} (x{UNITS[declared]:g} to yuan) "
                                          f"but the mapping {table.source} multiplies {canon!r} by {want:g}; "
                                          f"set units: {{{canon}: {declared}}}", column=vendor_col)
@@ -702,9 +707,11 @@ def _computed(raw: pd.DataFrame, canon: str, kind: str, rule: Computed, table: T
     if rule.rule in ("sum", "difference"):
         # each part's missing codes first: a -1 inside a part must not be added as a number
         parts = [_convert(raw[c], raw, c, canon, "num", table, missing) for c in rule.parts()]
-        if rule.rule == "sum":
-            return pd.concat(parts, axis=1).sum(axis=1, min_count=len(parts)).where(
-                pd.concat(parts, axis=1).notna().all(axis=1))
+        if rule.rule == "sum":  # a missing part makes the sum missing (NaN propagates)
+            total = parts[0]
+            for p in parts[1:]:
+                total = total + p
+            return total
         return parts[0] - parts[1]
     if rule.rule in ("year_end", "year_start"):
         col = rule.arg

@@ -485,3 +485,13 @@ def test_several_sheets(tmp_path):
     pd.testing.assert_frame_equal(a[cols].sort_values(key).reset_index(drop=True),
                                   b[cols].sort_values(key).reset_index(drop=True))
     assert {s.rsplit("#", 1)[1] for s in a["_source_file"]} == {"2019", "2020-2021"}
+
+
+@outcome("error", case="a data row with a blank stock code right after the header is reported, not taken for a header row")
+def test_blank_code_not_swallowed_as_header(tmp_path):
+    rows = _panel_rows()
+    rows[1][0] = ""
+    _write(tmp_path / "panel.csv", rows)
+    with pytest.raises(RawDataError) as err:
+        read_table(tmp_path, _mapping(tmp_path), "balance_sheet")
+    assert "'证券代码'" in str(err.value) and "row 2" in str(err.value)
