@@ -91,6 +91,11 @@ def _measure(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     out = frame.copy()
     out["firm"] = out["firm"].astype("str")
     out["year"] = pd.to_numeric(out["year"], errors="raise").astype("Int64")
+    dup = out.duplicated(KEY, keep=False)
+    if dup.any():
+        first = out.loc[dup].iloc[0]
+        raise ValueError(f"the {name} measures have {int(dup.sum())} rows sharing a firm-year "
+                         f"(e.g. firm {first['firm']}, year {first['year']}); one row per firm-year is expected")
     return out
 
 

@@ -85,7 +85,7 @@ def _tables(raw: Path, mapping):
 
 
 def _measures(tables, with_dig=True):
-    fy = tables["balance_sheet"].assign(year=lambda d: d["period_end"].dt.year)[["firm", "year"]]
+    fy = tables["balance_sheet"].assign(year=lambda d: d["period_end"].dt.year)[["firm", "year"]].drop_duplicates()
     serv = fy.assign(serv=0.2)
     dig = fy.assign(dig=1.0) if with_dig else pd.DataFrame({"firm": [], "year": [], "dig": []})
     return serv, dig
@@ -495,3 +495,55 @@ def test_blank_code_not_swallowed_as_header(tmp_path):
     with pytest.raises(RawDataError) as err:
         read_table(tmp_path, _mapping(tmp_path), "balance_sheet")
     assert "'证券代码'" in str(err.value) and "row 2" in str(err.value)
+
+
+@outcome("correct", case="a CSMAR download laid out as CSMAR writes it goes to a panel without edits")
+def test_genuine_csmar_download_to_panel(tmp_path):
+    # TRD_Co as a csv: one header row, codes without zeros, ownership in OWNERSHIPTYPE
+    _write(tmp_path / "TRD_Co.csv", [["Stkcd", "Stknme", "Listdt", "Nnindcd", "OWNERSHIPTYPE"],
+                                     ["2", "万科A", "1991-01-29", "K70", "国企"],
+                                     ["651", "格力电器", "1996-11-18", "C38", "国企"],
+                                     ["2031", "华东科技", "2001-01-01", "C39", ""]])
+    # FS_Combas as a zip (xlsx declaring column A, [DES] file, PDF); a full export: quarterly rows,
+    # a YYYY-01-01 opening row, parent statements (B), no ShortName
+    bs_fields = [("Stkcd", "证券代码", "没有单位"), ("Accper", "会计期间", "没有单位"), ("Typrep", "报表类型", "没有单位"),
+                 ("A001000000", "资产总计", "元"), ("A002000000", "负债合计", "元"), ("A003000000", "所有者权益合计", "元")]
+    head = [[f[0] for f in bs_fields], [f[1] for f in bs_fields], [f[2] for f in bs_fields]]
+    body = []
+    for firm, base in (("000651", 2.0e11), ("002031", 5.0e9)):
+        for y in (2019, 2020, 2021):
+            body += [[firm, f"{y}-01-01", "A", str(base * 0.9), str(base * 0.5), str(base * 0.4)],
+                     [firm, f"{y}-06-30", "A", str(base * 0.95), str(base * 0.5), str(base * 0.45)],
+                     [firm, f"{y}-12-31", "A", str(base + y), str(base * 0.6), str(base * 0.4 + y)],
+                     [firm, f"{y}-12-31", "B", str(base * 0.7), str(base * 0.3), str(base * 0.4)]]
+    write_csmar_zip(tmp_path / "FS_Combas.zip", "FS_Combas", head + body, bs_fields)
+    inc_fields = [("Stkcd", "证券代码", "没有单位"), ("Accper", "会计期间", "没有单位"), ("Typrep", "报表类型", "没有单位"),
+                  ("B001100000", "营业总收入", "元"), ("B002000000", "净利润", "元")]
+    inc = [[f[0] for f in inc_fields], [f[1] for f in inc_fields], [f[2] for f in inc_fields]]
+    for firm, base in (("000651", 2.0e11), ("002031", 5.0e9)):
+        for y in (2019, 2020, 2021):
+            inc.append([firm, f"{y}-12-31", "A", str(base * 0.8 + y), str(base * 0.05)])
+    write_xlsx(tmp_path / "FS_Comins.xlsx", inc, csmar_dimension=True)
+    # ownership by year (EN_EquityNatureAll) and industry by year (STK_LISTEDCOINFOANL)
+    _write(tmp_path / "EN_EquityNatureAll.csv", [["Symbol", "EndDate", "EquityNature"],
+                                                 ["2031", "2020-12-31", "\"民营,外资\""],
+                                                 ["2031", "2021-12-31", "\"国企,外资\""]])
+    _write(tmp_path / "STK_LISTEDCOINFOANL.csv", [["Symbol", "ShortName", "EndDate", "IndustryCode"],
+                                                  ["651", "格力电器", "2019-12-31", "C38"],
+                                                  ["2031", "华东科技", "2021-12-31", "I65"]])
+    t = _tables(tmp_path, CSMAR)
+    serv, dig = _measures(t)
+    with pytest.warns(UserWarning, match="not applied: no short name"):
+        res = build_panel(t, serv, dig, _cfg())
+    led = res.ledger.set_index("rule")["rows_dropped"]
+    assert led["annual statements only (period ending Dec 31)"] == 12   # 6 opening + 6 half-year rows
+    assert led["consolidated statements only (Typrep A)"] == 6
+    assert led["outside manufacturing C13-C43"] == 1                     # 002031 in 2021: I65 by year
+    p = res.panel.set_index(["firm", "year"])
+    assert sorted(p.index) == [("000651", 2019), ("000651", 2020), ("000651", 2021),
+                               ("002031", 2019), ("002031", 2020)]
+    assert p.loc[("000651", 2020), "total_assets"] == 2.0e11 + 2020
+    assert p.loc[("000651", 2020), "roa"] == pytest.approx(1.0e10 / (2.0e11 + 2020), rel=1e-12)
+    assert p.loc[("000651", 2019), "soe"] == 1            # TRD_Co's OWNERSHIPTYPE
+    assert np.isnan(p.loc[("002031", 2019), "soe"])       # no ownership that year: missing, not 0
+    assert p.loc[("002031", 2020), "soe"] == 0            # 民营,外资 (EN_EquityNatureAll)
