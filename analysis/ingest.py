@@ -263,6 +263,8 @@ def load_vendor_mapping(path: str | Path) -> VendorMapping:
         for c, rule in (t.get("computed") or {}).items():
             if c not in CANONICAL[name]:
                 raise bad(f"computed.{c}", f"unknown canonical column {c!r}; known: {list(CANONICAL[name])}")
+            if c == "firm":
+                raise bad(f"computed.{c}", "the stock code must come from a vendor column (under 'columns')")
             (kind, arg), = rule.items()
             want = {"sum": "num", "difference": "num", "year_end": "date", "year_start": "date"}.get(kind)
             if want and CANONICAL[name][c] != want:
