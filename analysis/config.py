@@ -6,6 +6,8 @@ for notebooks and tests, so both see the same defaults.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -32,3 +34,14 @@ def load_config(path: str | Path, schema: str | Path = SCHEMA) -> dict[str, Any]
 def raw_dir(config: dict[str, Any]) -> Path:
     """Folder of the raw data of the configured source (relative to the working directory)."""
     return Path("data_raw") / config["source"]
+
+
+def section_defaults(section: str, schema: str | Path = SCHEMA) -> dict[str, Any]:
+    """The schema's defaults of one config section (what a validated config holds when the
+    section is omitted): for callers that receive a partial section, so code never repeats a default."""
+    return copy.deepcopy(_defaults(str(schema))[section])
+
+
+@functools.lru_cache(maxsize=4)
+def _defaults(schema: str) -> dict[str, Any]:
+    return validate_config({"seed": 0, "source": "demo"}, schema)

@@ -160,6 +160,9 @@ def fit_model(panel: pd.DataFrame, spec: ModelSpec):
     import pyfixest as pf
     from pyfixest.demeaners import MapDemeaner
 
+    if len(panel) == 0:  # pyfixest would abort the process (a Rust panic), not raise
+        raise PanelTooSmall("the estimation panel is empty: see data_clean/sample_ledger.csv for the "
+                            "steps that removed the firm-years")
     check_columns(panel, spec)
     data = add_model_terms(panel, spec)
     return pf.feols(spec.formula, data=data, vcov=spec.vcov,
@@ -258,3 +261,20 @@ def bootstrap_results(fit, spec: ModelSpec, panel: pd.DataFrame, params: list[st
     res = wild_bootstrap_from_data(sample, spec.outcome, spec.regressors, list(spec.fixed_effects),
                                    clusters[0], wanted, reps=reps, seed=seed, alpha=alpha, ci=ci)
     return {p: r.to_dict() for p, r in res.items()}
+
+
+class PanelTooSmall(ValueError):
+    """The estimation panel has fewer firm-years than ``models.min_observations``."""
+
+
+def check_panel_size(panel: pd.DataFrame, ledger: pd.DataFrame, minimum: int) -> None:
+    """Refuse a panel below ``minimum`` firm-years (an empty panel would reach the fixed-effects
+    solver and abort the process), naming the ledger steps that removed the most firm-years."""
+    if len(panel) >= minimum:
+        return
+    steps = ledger[ledger["rows_dropped"] > 0].sort_values("rows_dropped", ascending=False, kind="stable").head(3)
+    named = "; ".join(f"step {int(r.step)} '{r.rule}' removed {int(r.rows_dropped)}" for r in steps.itertuples())
+    start = int(ledger["rows_remaining"].iloc[0]) if len(ledger) else 0
+    raise PanelTooSmall(f"the estimation panel has {len(panel)} firm-years (of {start} read), fewer than "
+                        f"models.min_observations = {minimum}; the ledger steps that removed the most: "
+                        f"{named or 'none'} (see data_clean/sample_ledger.csv)")

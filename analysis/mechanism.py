@@ -128,12 +128,14 @@ def _feols(frame: pd.DataFrame, y: str, xs: Sequence[str], fe: Sequence[str], cl
     import pyfixest as pf
     from pyfixest.demeaners import MapDemeaner
 
-    from analysis.estimation import FIXEF_TOL, cluster_variables, vcov_of
+    from analysis.estimation import FIXEF_TOL, PanelTooSmall, cluster_variables, vcov_of
 
     vcov = vcov_of(se, cluster)
     fml = f"{y} ~ {' + '.join(xs)}" + (f" | {' + '.join(fe)}" if fe else "")
     cols = list(dict.fromkeys([y, *xs, *fe, *(cluster_variables(cluster) if isinstance(vcov, dict) else [])]))
     data = frame[cols].replace([np.inf, -np.inf], np.nan).dropna().reset_index(drop=True)
+    if data.empty:  # pyfixest would abort the process (a Rust panic), not raise
+        raise PanelTooSmall(f"no firm-year has every variable of {fml}: see data_clean/sample_ledger.csv")
     return pf.feols(fml, data=data, vcov=vcov, fixef_rm="singleton" if fe else "none",
                     demeaner=MapDemeaner(fixef_tol=FIXEF_TOL))
 

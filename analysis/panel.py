@@ -6,19 +6,25 @@ The spine is the balance sheet: every raw balance-sheet row either ends in the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings as _warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.config import section_defaults
 from analysis.ingest import RawDataError
 from analysis.sample import (SampleLedger, SampleRules, industry_by_year, industry_class,
-                             is_special_treatment)
-from analysis.validation import check_one_row_per_key
+                             is_special_treatment, st_from_history)
+from analysis.validation import check_one_row_per_key, implausible_values
 from analysis.variables import financial_variables, firm_age, tobin_q
 
 KEY = ["firm", "year"]
+#: a sample of listed firms this large always has ST firm-years (a few percent of them); when no
+#: short name carries the prefix, the names are not the names at the statement dates
+ST_PREFIX_MIN_ROWS = 500
+BOUNDS_COLUMNS = ["variable", "group", "lower", "upper", "n_clipped_low", "n_clipped_high"]
 
 
 @dataclass
@@ -27,6 +33,7 @@ class PanelResult:
     ledger: pd.DataFrame
     dropped: pd.DataFrame
     winsor_bounds: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)  # filters not applied, likely data problems
 
 
 def _with_year(frame: pd.DataFrame) -> pd.DataFrame:
@@ -75,6 +82,23 @@ def _merge_yearly(frame: pd.DataFrame, table: pd.DataFrame | None, name: str, co
     return frame.merge(t, on=KEY, how="left", validate="m:1")
 
 
+def _measure(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A measure table (firm, year, values) with the panel's key types, also when it is empty
+    (no reports, no segment rows: every firm-year then lacks the measure and the ledger says so)."""
+    missing = [c for c in KEY if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the {name} measures lack the column(s) {missing}")
+    out = frame.copy()
+    out["firm"] = out["firm"].astype("str")
+    out["year"] = pd.to_numeric(out["year"], errors="raise").astype("Int64")
+    dup = out.duplicated(KEY, keep=False)
+    if dup.any():
+        first = out.loc[dup].iloc[0]
+        raise ValueError(f"the {name} measures have {int(dup.sum())} rows sharing a firm-year "
+                         f"(e.g. firm {first['firm']}, year {first['year']}); one row per firm-year is expected")
+    return out
+
+
 def winsorize(frame: pd.DataFrame, columns: list[str], limits: tuple[float, float],
               by: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Clip ``columns`` at the (lower, upper) quantiles, pooled or within groups of ``by``.
@@ -95,7 +119,7 @@ def winsorize(frame: pd.DataFrame, columns: list[str], limits: tuple[float, floa
                             "lower": lo, "upper": hi, "n_clipped_low": int((x < lo).sum()),
                             "n_clipped_high": int((x > hi).sum())})
             out.loc[idx, col] = x.clip(lo, hi)
-    return out, pd.DataFrame(records)
+    return out, pd.DataFrame(records, columns=BOUNDS_COLUMNS)  # header even without rows (read back by robustness)
 
 
 def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
@@ -104,7 +128,18 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
 
     ``cfg`` is the ``sample`` section of the config merged with ``winsorize`` and the list of
     ``required`` variables (firm-years missing any of them are dropped, one rule per variable).
+    Settings the section omits take the schema's defaults. A filter that cannot be applied (no
+    industry codes for a sample stated to be manufacturers, no ST information) is a ledger step
+    "<filter>: not applied: <reason>" and a warning (``PanelResult.warnings``, also issued with
+    :func:`warnings.warn`).
     """
+    cfg = {**section_defaults("sample"), **cfg}
+    notes: list[str] = []
+
+    def warn(text: str) -> None:
+        notes.append(text)
+        _warnings.warn(text, stacklevel=3)
+
     rules = SampleRules.from_config(cfg)
     bs = _with_year(tables["balance_sheet"])
     led = SampleLedger(bs, "balance-sheet rows read")
@@ -114,6 +149,8 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
              detail="statement type " + led.frame["statement_type"].astype(str))
     led.drop(_exact_duplicates(led.frame), "exact duplicate row")
     _raise_on_conflicts(led.frame, "balance-sheet")
+    bad = implausible_values(led.frame)
+    led.drop((bad != "").to_numpy(), "implausible statement values (cannot be real)", detail=bad)
 
     inc = annual_consolidated(tables["income_statement"], "income-statement")
     inc_cols = ["total_revenue", "operating_revenue", "net_profit"]
@@ -146,32 +183,71 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
 
     ind = industry_class(led.frame["industry"], rules)
     detail = "industry " + led.frame["industry"].astype(str)
-    for cls, rule in [("missing", "industry code missing"),
+    filters = [] if cfg["all_manufacturers"] else [("missing", "industry code missing"),
                       ("financial", "financial industry (CSRC J)"),
                       ("real_estate", "real estate (CSRC K)"),
                       ("non_manufacturing",
                        f"outside manufacturing {rules.industry_section}{rules.industry_min}-"
-                       f"{rules.industry_section}{rules.industry_max}")]:
-        led.drop((ind == cls).to_numpy(), rule, detail=detail)
+                       f"{rules.industry_section}{rules.industry_max}")]
+    if cfg["all_manufacturers"]:
+        warn(led.not_applied("industry filter (CSRC manufacturing)",
+                             "the config states all firms are manufacturers (sample.all_manufacturers)"))
+    n_before = len(led.frame)
+    for cls, rule in filters:
+        n = led.drop((ind == cls).to_numpy(), rule, detail=detail)
+        if cls == "missing" and n and n >= 0.5 * n_before:
+            warn(f"{n} of {n_before} firm-years have no industry code: map a CSRC 2012 code, add a "
+                 "crosswalk to the vendor mapping, or state sample.all_manufacturers for a sample of manufacturers")
         ind = industry_class(led.frame["industry"], rules)
         detail = "industry " + led.frame["industry"].astype(str)
     if rules.exclude_st:
-        led.drop(is_special_treatment(led.frame["short_name"]).to_numpy(),
-                 "special treatment (ST, *ST, PT) firm-year", detail=led.frame["short_name"])
+        st_rule = "special treatment (ST, *ST, PT) firm-year"
+        source = cfg["st_source"]
+        names = led.frame["short_name"]
+        if source == "unavailable":
+            warn(led.not_applied(st_rule, "ST status declared unavailable (sample.st_source: unavailable)"))
+        elif source == "history":
+            history = tables.get("st_history")
+            if history is None or history.empty:
+                warn(led.not_applied(st_rule, "sample.st_source is history but the st_history table is empty"))
+            else:
+                check_one_row_per_key(history, "st_history")
+                led.drop(st_from_history(led.frame, history).to_numpy(), st_rule, detail="ST spell in st_history")
+        elif names.isna().all() and len(names):
+            warn(led.not_applied(st_rule, "no short name at the statement dates (map short_name, give an "
+                                          "st_history table, or set sample.st_source: unavailable)"))
+        elif len(names) >= ST_PREFIX_MIN_ROWS and not is_special_treatment(names).any():
+            warn(led.not_applied(st_rule, f"none of {len(names)} short names carries an ST/*ST/PT prefix (are "
+                                          "they current names? give an st_history table or set "
+                                          "sample.st_source: unavailable)"))
+        else:
+            led.drop(is_special_treatment(names).to_numpy(), st_rule, detail=names)
     if rules.first_year is not None:
         led.drop((led.frame["year"] < rules.first_year).to_numpy(), f"before {rules.first_year}")
     if rules.last_year is not None:
         led.drop((led.frame["year"] > rules.last_year).to_numpy(), f"after {rules.last_year}")
 
-    soe_values = set(cfg.get("soe_values", ["国企", "国有", "SOE"]))
+    soe_values = set(cfg["soe_values"])
     frame = led.frame.copy()
-    frame["soe"] = frame["ownership"].isin(soe_values).astype("int64")
+    # ownership of the year where the data give it (CSMAR EN_EquityNatureAll), else the company's
+    yearly = tables.get("ownership_history")
+    if yearly is not None and not yearly.empty:
+        frame = _merge_yearly(frame, yearly.rename(columns={"ownership": "ownership_year"}),
+                              "ownership_history", "ownership_year")
+        frame["ownership"] = frame.pop("ownership_year").fillna(frame["ownership"])
+    # unknown ownership is missing, not "not state-owned"; "国企,外资" (several natures) is state-owned
+    # when one of its parts is in soe_values
+    parts = frame["ownership"].astype("str").str.replace("，", ",", regex=False).str.split(",")
+    soe = parts.map(lambda p: any(x.strip() in soe_values for x in p) if isinstance(p, list) else False)
+    frame["soe"] = soe.astype("float64").where(frame["ownership"].notna())
+    if len(frame) and frame["ownership"].isna().all():
+        warn("ownership is missing for every firm: soe is missing (map an ownership column)")
     frame["age"] = firm_age(frame["year"], frame["listed"])
     frame = _merge_yearly(frame, tables.get("market_value"), "market_value", "market_value")
     frame["tobin_q"] = tobin_q(frame["market_value"], frame["total_liabilities"], frame["total_assets"])
     frame = _merge_yearly(frame, tables.get("shareholders"), "shareholders", "top1")
-    frame = frame.merge(servitization, on=KEY, how="left")
-    frame = frame.merge(digitalization, on=KEY, how="left")
+    frame = frame.merge(_measure(servitization, "servitization"), on=KEY, how="left")
+    frame = frame.merge(_measure(digitalization, "digitalization"), on=KEY, how="left")
     led.replace_frame(frame)
 
     causes = {"roa": "net profit or total assets missing", "lev": "total liabilities missing",
@@ -181,20 +257,21 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
               "tobin_q": "no market value of equity (or liabilities) for the firm-year",
               "top1": "no largest-shareholder stake at the fiscal year end",
               "age": "listing date unknown or after the year"}
-    for var in cfg.get("required", ["roa", "size", "lev", "growth", "serv", "dig"]):
+    for var in cfg["required"]:
         if var not in led.frame.columns:
             raise KeyError(f"required variable {var!r} is not built; available: {list(led.frame.columns)}")
         led.drop(led.frame[var].isna().to_numpy(), f"missing {var}",
                  detail=causes.get(var, f"{var} missing"))
 
     panel = led.frame
-    bounds = pd.DataFrame(columns=["variable", "group", "lower", "upper", "n_clipped_low", "n_clipped_high"])
+    bounds = pd.DataFrame(columns=BOUNDS_COLUMNS)
     w = cfg.get("winsorize", {})
-    if w.get("enabled", True) and w.get("variables"):
+    if w.get("enabled", True) and w.get("variables") and len(panel):
         by = "year" if w.get("by", "pooled") == "year" else None
         # variables the data do not provide (e.g. tobin_q without market values) are left as they are
         cols = [c for c in w["variables"] if c in panel.columns and panel[c].notna().any()]
         panel, bounds = winsorize(panel, cols, tuple(w.get("limits", [0.01, 0.99])), by=by)
     panel = panel.sort_values(KEY).reset_index(drop=True)
     panel["year"] = panel["year"].astype("int64")
-    return PanelResult(panel=panel, ledger=led.ledger(), dropped=led.dropped(), winsor_bounds=bounds)
+    return PanelResult(panel=panel, ledger=led.ledger(), dropped=led.dropped(), winsor_bounds=bounds,
+                       warnings=notes)

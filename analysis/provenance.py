@@ -86,16 +86,25 @@ def git_state(repo: str | Path = REPO_ROOT) -> dict[str, Any]:
 
 
 def build_manifest(files: pd.DataFrame, config: dict[str, Any], *,
-                   other_inputs: list[dict[str, Any]] = (), repo: str | Path = REPO_ROOT) -> dict[str, Any]:
-    """The manifest as a dictionary. ``files`` is the ingest rule's list of vendor files read."""
+                   other_inputs: list[dict[str, Any]] = (), repo: str | Path = REPO_ROOT,
+                   warnings: list[str] = ()) -> dict[str, Any]:
+    """The manifest as a dictionary. ``files`` is the ingest rule's list of vendor files read
+    (with the header rows found and the notes: rows excluded, columns unavailable, where given);
+    ``warnings`` are the sanity checks' warnings after mapping (data_clean/raw/checks.csv)."""
     raw = []
     for rec in files.sort_values(["table", "path"], kind="stable").to_dict(orient="records"):
-        raw.append({"table": rec["table"], "path": rec["path"], "bytes": int(rec["bytes"]),
-                    "sha256": rec["sha256"], "encoding": rec["encoding"],
-                    "rows_read": int(rec["rows_read"]), "codes_padded": int(rec["codes_padded"])})
+        entry = {"table": rec["table"], "path": rec["path"], "bytes": int(rec["bytes"]),
+                 "sha256": rec["sha256"], "encoding": rec["encoding"],
+                 "rows_read": int(rec["rows_read"]), "codes_padded": int(rec["codes_padded"])}
+        if "header_rows" in rec:
+            entry["header_rows"] = int(rec["header_rows"])
+        if isinstance(rec.get("notes"), str) and rec["notes"]:
+            entry["notes"] = rec["notes"]
+        raw.append(entry)
     return {
         "manifest_version": MANIFEST_VERSION,
         "raw_inputs": raw,
+        "warnings": list(warnings),
         "other_inputs": list(other_inputs),
         "totals": {"vendor_files": len(raw), "vendor_rows_read": sum(r["rows_read"] for r in raw),
                    "other_files": len(other_inputs)},

@@ -53,6 +53,12 @@ class SampleLedger:
         """Keep the rows where ``mask`` is True; the others are dropped under ``rule``."""
         return self.drop(~np.asarray(mask, dtype=bool), rule, detail)
 
+    def not_applied(self, rule: str, reason: str) -> str:
+        """Record that filter ``rule`` could not be applied (0 rows dropped); returns the ledger text."""
+        text = f"{rule}: not applied: {reason}"
+        self.drop(np.zeros(len(self.frame), dtype=bool), text)
+        return text
+
     def replace_frame(self, frame: pd.DataFrame) -> None:
         """Swap in a frame with the same rows (e.g. with new columns merged on)."""
         if len(frame) != len(self.frame):
@@ -115,6 +121,25 @@ def is_special_treatment(short_name: pd.Series) -> pd.Series:
     return s.str.startswith(_ST_PREFIXES).fillna(False).astype(bool)
 
 
+def st_from_history(firm_years: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
+    """True where a special-treatment spell (``firm``, ``start``, ``end``; open when end is missing)
+    overlaps the firm-year's calendar year."""
+    out = pd.Series(False, index=firm_years.index)
+    if history is None or history.empty or firm_years.empty:
+        return out
+    left = pd.DataFrame({"firm": firm_years["firm"].astype("str").to_numpy(),
+                         "year": firm_years["year"].astype("int64").to_numpy(), "_pos": range(len(firm_years))})
+    spells = history[["firm", "start", "end"]].copy()
+    spells["firm"] = spells["firm"].astype("str")
+    m = left.merge(spells, on="firm", how="inner")
+    y0 = pd.to_datetime(m["year"].astype("str") + "-01-01")
+    y1 = pd.to_datetime(m["year"].astype("str") + "-12-31")
+    end = m["end"].astype("datetime64[us]").fillna(pd.Timestamp("2262-01-01"))
+    hit = m.loc[(m["start"].astype("datetime64[us]") <= y1) & (end >= y0), "_pos"].unique()
+    out.iloc[hit] = True
+    return out
+
+
 def industry_by_year(firm_years: pd.DataFrame, current: pd.Series,
                      history: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
     """The industry code valid in each firm-year, and where it comes from.
@@ -127,7 +152,7 @@ def industry_by_year(firm_years: pd.DataFrame, current: pd.Series,
     """
     code = pd.Series(current.to_numpy(), index=firm_years.index, dtype=object)
     source = pd.Series("company", index=firm_years.index, dtype=object)
-    if history is None or history.empty:
+    if history is None or history.empty or firm_years.empty:
         return code, source
     left = pd.DataFrame({"firm": firm_years["firm"].astype("str").to_numpy(),
                          "_date": pd.to_datetime(firm_years["year"].astype("int64").astype("str") + "-12-31")

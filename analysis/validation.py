@@ -7,8 +7,12 @@ file) and the value, plus how many other cells fail the same way; no traceback.
 What is checked (see ``SCHEMAS``):
 
 * types: the 6-digit zero-padded firm code (a string), dates, floats for amounts;
-* plausible ranges: total assets > 0, liabilities >= 0, market value > 0, the largest shareholder's
-  stake within [0, 1], CSRC industry codes of the form letter + up to two digits, years 1900-2100;
+* plausible ranges: market value > 0, the largest shareholder's stake within [0, 1], CSRC 2012
+  industry codes from the shipped list (analysis/data/csrc2012.csv), years 1900-2100. Statement
+  values that cannot be real (total assets <= 0, liabilities < 0: :data:`IMPLAUSIBLE`) do not stop
+  the run: the panel drops the firm-year with a ledger reason;
+* sanity after mapping (:func:`sanity_checks`): magnitudes against the declared unit, dates all
+  January 1, percent vs fraction; a unit error stops the run, odd rows are warnings;
 * one row per key after the documented de-duplication rule (:data:`DEDUP_RULE`): rows that are
   exact copies of each other (all canonical columns equal) are duplicates and are later dropped with
   a ledger line; rows sharing a key with *different* values are a conflict that stops the run,
@@ -27,15 +31,16 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from analysis.ingest import CANONICAL, RawDataError, TableMapping
+from analysis.ingest import CANONICAL, RawDataError, TableMapping, csrc2012_codes
 
 DEDUP_RULE = ("exact duplicate rows (all canonical columns equal) are kept once; rows sharing a key "
               "with different values stop the run")
 
 _FIRM = pa.Column("str", pa.Check.str_matches(r"^\d{6}$", error="a 6-digit zero-padded stock code"),
                   nullable=False)
-_INDUSTRY = pa.Check.str_matches(r"^[A-Za-z]\d{0,2}$",
-                                 error="a CSRC 2012 industry code (letter + up to two digits, e.g. C39)")
+_INDUSTRY = pa.Check(lambda s: s.str.strip().str.upper().isin(list(csrc2012_codes())), element_wise=False,
+                     error="a CSRC 2012 industry code (a section letter or letter + two digits, e.g. C39; "
+                           "see analysis/data/csrc2012.csv; other codes need a crosswalk in the vendor mapping)")
 _DATE = "datetime64[us]"
 
 
@@ -63,8 +68,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "balance_sheet": pa.DataFrameSchema({
         "firm": _FIRM, "short_name": _text(), "period_end": _date(nullable=False),
         "statement_type": _text(nullable=False),
-        "total_assets": _num(pa.Check.gt(0, error="total assets > 0")),
-        "total_liabilities": _num(pa.Check.ge(0, error="total liabilities >= 0")),
+        "total_assets": _num(), "total_liabilities": _num(),  # implausible values: IMPLAUSIBLE below
         "total_equity": _num(), **_SOURCE}, strict=True),
     "income_statement": pa.DataFrameSchema({
         "firm": _FIRM, "short_name": _text(), "period_end": _date(nullable=False),
@@ -76,6 +80,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "industry_history": pa.DataFrameSchema({
         "firm": _FIRM, "start": _date(nullable=False), "industry": _text(_INDUSTRY, nullable=False),
         **_SOURCE}, strict=True),
+    "st_history": pa.DataFrameSchema({
+        "firm": _FIRM, "start": _date(nullable=False), "end": _date(), "status": _text(), **_SOURCE}, strict=True),
     "market_value": pa.DataFrameSchema({
         "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
         "market_value": _num(pa.Check.gt(0, error="market value of equity > 0")), **_SOURCE}, strict=True),
@@ -91,8 +97,33 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
         "invention_applications": _num(pa.Check.ge(0, error="a patent count >= 0")),
         "invention_grants": _num(pa.Check.ge(0, error="a patent count >= 0")), **_SOURCE}, strict=True),
+    "ownership_history": pa.DataFrameSchema({
+        "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
+        "ownership": _text(), **_SOURCE}, strict=True),
+    "ratios": pa.DataFrameSchema({
+        "firm": _FIRM, "period_end": _date(), "year": pa.Column("Int64", pa.Check.between(1900, 2100), nullable=True),
+        "roa": _num(), "roe": _num(), "lev": _num(), **_SOURCE}, strict=True),
 }
 assert set(SCHEMAS) == set(CANONICAL)
+
+#: statement values that cannot be real (e.g. *ST firms' rows in genuine CSMAR exports): the
+#: firm-year is dropped with this reason in the sample ledger (analysis/panel.py), the run goes on
+IMPLAUSIBLE: dict[str, tuple[str, Any]] = {
+    "total_assets": ("total assets <= 0", lambda x: x <= 0),
+    "total_liabilities": ("total liabilities < 0", lambda x: x < 0),
+}
+
+
+def implausible_values(frame: pd.DataFrame) -> pd.Series:
+    """Per row, the implausible values it carries ("" when none), e.g. "total liabilities < 0 (-3.2e+06)"."""
+    out = pd.Series("", index=frame.index, dtype=object)
+    for col, (label, test) in IMPLAUSIBLE.items():
+        if col not in frame:
+            continue
+        hit = test(frame[col]).fillna(False).astype(bool)
+        text = label + " (" + frame[col].map(lambda v: f"{v:g}").astype(object) + ")"
+        out = out.where(~hit, out.where(out == "", out + "; ").where(hit, "") + text)
+    return out
 
 
 def _annual_consolidated(frame: pd.DataFrame) -> pd.Series:
@@ -106,10 +137,13 @@ DEDUP_KEYS: dict[str, tuple[list[str], Any]] = {
     "balance_sheet": (["firm", "year"], _annual_consolidated),
     "income_statement": (["firm", "year"], _annual_consolidated),
     "industry_history": (["firm", "start"], None),
+    "st_history": (["firm", "start"], None),
     "market_value": (["firm", "year"], lambda f: f["year"].notna()),
     "shareholders": (["firm", "year"], lambda f: f["year"].notna()),
     "rd": (["firm", "year"], lambda f: f["year"].notna()),
     "patents": (["firm", "year"], lambda f: f["year"].notna()),
+    "ratios": (["firm", "year"], lambda f: f["year"].notna()),
+    "ownership_history": (["firm", "year"], lambda f: f["year"].notna()),
 }
 
 
@@ -184,3 +218,90 @@ def check_one_row_per_key(frame: pd.DataFrame, name: str) -> None:
                        f"{len(group)} {name} rows share {label} with different values ({values}) at "
                        f"{where}; {n_keys} such key(s) in all. Rule: {DEDUP_RULE}; fix or remove them",
                        row=int(group["_source_row"].iat[0]))
+
+
+# --------------------------------------------------------------------------- sanity after mapping
+
+#: total assets of a listed firm in yuan: about 10^7 (a shell) to 10^13 (the largest groups)
+ASSETS_RANGE = (1e7, 1e13)
+
+
+def _first_row(frame: pd.DataFrame, mask: pd.Series) -> tuple[str, int | None]:
+    idx = mask[mask].index
+    return _where(frame, idx[0] if len(idx) else None)
+
+
+def sanity_checks(tables: dict[str, pd.DataFrame],
+                  mappings: dict[str, TableMapping | None] | None = None) -> list[str]:
+    """Checks of magnitudes and units after mapping. A problem that makes every number wrong (a unit
+    off by 10^4, years read as dates, ratios in percent declared as fractions) raises
+    :class:`RawDataError` naming the file, column and the value seen; a problem of some rows is
+    returned as a warning (the ingest log and ``data_clean/raw/checks.csv`` record it)."""
+    mappings = mappings or {}
+    warnings: list[str] = []
+
+    def col(name: str, canon: str) -> str:
+        t = mappings.get(name)
+        return t.vendor_column(canon) if t is not None else canon
+
+    for name in ("balance_sheet", "income_statement"):
+        f = tables.get(name)
+        if f is None or f.empty:
+            continue
+        pe = f["period_end"].dropna()
+        if len(pe) and ((pe.dt.month == 1) & (pe.dt.day == 1)).all():
+            file, row = _where(f, pe.index[0])
+            raise RawDataError(file, f"every {name} period end is January 1: a year was read as a date; "
+                                     "compute the date with computed: {period_end: {year_end: <year column>}}",
+                               column=col(name, "period_end"), row=row, value=str(pe.iloc[0].date()))
+    bs = tables.get("balance_sheet")
+    if bs is not None and not bs.empty and bs["total_assets"].notna().any():
+        ta = bs["total_assets"]
+        med = float(ta.median())
+        lo, hi = ASSETS_RANGE
+        if not lo <= med <= hi:
+            file, row = _where(bs, (ta - med).abs().idxmin())
+            t = mappings.get("balance_sheet")
+            unit = (t.units.get("total_assets") or f"x{t.scale.get('total_assets', 1.0):g}") if t else "?"
+            raise RawDataError(file, f"the median total assets is {med:.3g} yuan after the mapping's unit ({unit}); "
+                                     f"a listed firm has {lo:.0e} to {hi:.0e} yuan: is the unit wrong (元 vs 万元 "
+                                     "vs 亿元)? Declare it under units: {total_assets: ...}",
+                               column=col("balance_sheet", "total_assets"))
+        out = ta.notna() & ~ta.between(lo, hi)
+        if out.any():
+            file, row = _first_row(bs, out)
+            warnings.append(f"{int(out.sum())} of {int(ta.notna().sum())} balance-sheet rows have total assets "
+                            f"outside {lo:.0e}-{hi:.0e} yuan (first: {file} row {row}, {ta[out].iloc[0]:.4g})")
+    shares = [("shareholders", "top1"), ("ratios", "lev")]
+    for name, c in shares:
+        f = tables.get(name)
+        if f is None or f.empty or not f[c].notna().any():
+            continue
+        x = f[c].dropna()
+        if x.median() > 1.5:
+            file, row = _where(f, x.index[0])
+            raise RawDataError(file, f"{c} has median {x.median():.3g}: a share in percent declared as a "
+                                     f"fraction; set units: {{{c}: percent}}", column=col(name, c), row=row,
+                               value=float(x.iloc[0]))
+        off = ~x.between(0, 1)
+        if off.any() and name == "ratios":
+            file, row = _where(f, off[off].index[0])
+            warnings.append(f"{int(off.sum())} of {len(x)} rows of {name}.{c} lie outside [0, 1] "
+                            f"(first: {file} row {row}, {x[off].iloc[0]:.4g})")
+    ratios = tables.get("ratios")
+    if ratios is not None and not ratios.empty and bs is not None and not bs.empty:
+        # the vendor's leverage against liabilities / assets: a unit slip on either side shows
+        b = bs.assign(year=bs["period_end"].dt.year)[["firm", "year", "total_assets", "total_liabilities"]]
+        b = b.drop_duplicates(["firm", "year"])
+        m = ratios[["firm", "year", "lev"]].astype({"year": "float64"}).merge(
+            b.astype({"year": "float64"}), on=["firm", "year"])
+        lev = m["total_liabilities"] / m["total_assets"]
+        ok = m["lev"].notna() & lev.notna() & (lev > 0)
+        if ok.sum() >= 5:
+            factor = float((m.loc[ok, "lev"] / lev[ok]).median())
+            if not 0.9 <= factor <= 1.1:
+                raise RawDataError(str(ratios["_source_file"].iat[0]),
+                                   f"the vendor's leverage is {factor:.4g} times total liabilities / total assets "
+                                   "(median over firm-years): the units of the ratios or of the amounts are wrong",
+                                   column=col("ratios", "lev"))
+    return warnings

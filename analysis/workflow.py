@@ -27,7 +27,8 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     errors: list[type[BaseException]] = [RawDataError]
     for mod, name in [("analysis.text.dictionary", "DictionaryError"),
                       ("analysis.servitization.classifier", "RulesError"),
-                      ("analysis.servitization.classifier", "OverridesError")]:
+                      ("analysis.servitization.classifier", "OverridesError"),
+                      ("analysis.estimation", "PanelTooSmall")]:
         try:
             module = __import__(mod, fromlist=[name])
             errors.append(getattr(module, name))

@@ -3,10 +3,10 @@
 # list of files matching the vendor mapping's patterns, so a new file changes that list and Snakemake
 # reruns ingest and what depends on it (servitization, panel, estimates, tables), but not the text
 # stage (count_report_shard, digitalization), which depends only on the report folder.
-from analysis.ingest import TABLES as CANONICAL_TABLES, find_files, load_vendor_mapping
+from analysis.ingest import TABLES as CANONICAL_TABLES, find_files, load_vendor_mapping, source_file
 
-DEMO_FILES = ["TRD_Co.xlsx", "FS_Combas.csv", "FN_Fn045.txt", "STK_IndustryClass.csv",
-              "TRD_Year.csv", "HLD_CR.xlsx", "PT_LCRDSpend.csv", "PT_PatentApply.csv"]
+DEMO_FILES = ["TRD_Co.csv", "FS_Combas.csv", "FN_Fn045.txt", "STK_IndustryClass.csv",
+              "TRD_Year.csv", "HLD_CR.zip", "PT_LCRDSpend.csv", "PT_PatentApply.csv"]
 
 
 def demo_statement_files():
@@ -40,7 +40,8 @@ def raw_vendor_files(wildcards):
     if config["source"] == "demo":
         return [f"{RAW}/{f}" for f in DEMO_FILES + demo_statement_files()]
     mapping = load_vendor_mapping(VENDOR_MAPPING)
-    return sorted({p.as_posix() for t in mapping.tables.values() for p in find_files(RAW, t)})
+    # an entry inside a zip is read from the zip: the zip is the rule's input
+    return sorted({source_file(p).as_posix() for t in mapping.tables.values() for p in find_files(RAW, t)})
 
 
 rule ingest:
@@ -53,6 +54,7 @@ rule ingest:
     output:
         **{t: f"data_clean/raw/{t}.parquet" for t in CANONICAL_TABLES},
         files="data_clean/raw/files.csv",
+        checks="data_clean/raw/checks.csv",
     params:
         raw_dir=RAW,
     log:

@@ -6,6 +6,7 @@ rule estimate:
     """Fit one model; save coefficients, covariance, U-test and moderation statistics."""
     input:
         panel="data_clean/panel.parquet",
+        ledger="data_clean/sample_ledger.csv",
     output:
         result="paper/results/{model}.json",
     params:

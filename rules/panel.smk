@@ -8,6 +8,8 @@ rule panel:
         balance_sheet="data_clean/raw/balance_sheet.parquet",
         income_statement="data_clean/raw/income_statement.parquet",
         industry_history="data_clean/raw/industry_history.parquet",
+        st_history="data_clean/raw/st_history.parquet",
+        ownership_history="data_clean/raw/ownership_history.parquet",
         market_value="data_clean/raw/market_value.parquet",
         shareholders="data_clean/raw/shareholders.parquet",
         servitization="data_clean/servitization.parquet",

@@ -15,6 +15,7 @@ rule manifest:
     config, package versions and the git commit. No timestamps: two runs give the same bytes."""
     input:
         files="data_clean/raw/files.csv",
+        checks="data_clean/raw/checks.csv",
         mapping=VENDOR_MAPPING,
         reports=f"{RAW}/reports",
     output:

@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from analysis.estimation import bootstrap_results, estimation_sample
+from analysis.estimation import bootstrap_results, check_panel_size, estimation_sample
 from analysis.models import ModelOptions, add_statistics, fit, specs_from_config, two_lines_test
 from analysis.workflow import run_rule, write_json
 
@@ -18,6 +18,7 @@ def main(smk, log):
     options = ModelOptions.from_config(models)
     spec = {s.name: s for s in specs_from_config(models)}[smk.wildcards.model]
     panel = pd.read_parquet(smk.input.panel)
+    check_panel_size(panel, pd.read_csv(smk.input.ledger), int(models["min_observations"]))
     log(f"fitting {spec.formula} (standard errors: {spec.se}"
         + (f" by {spec.cluster}" if spec.cluster else "") + f") on {len(panel)} firm-years")
     result, pf_fit = fit(panel, spec, options)

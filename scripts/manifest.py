@@ -10,7 +10,8 @@ def main(smk, log):
     files = pd.read_csv(smk.input.files, dtype={"path": str, "sha256": str})
     other = [file_entry(smk.input.mapping, table="vendor_mapping", rows_read=None)]
     other += folder_entries(smk.input.reports, "annual_report")
-    manifest = build_manifest(files, smk.params.config, other_inputs=other)
+    warnings = pd.read_csv(smk.input.checks)["warning"].astype(str).tolist()
+    manifest = build_manifest(files, smk.params.config, other_inputs=other, warnings=warnings)
     write_json(smk.output.manifest, manifest)
     log(f"{len(manifest['raw_inputs'])} vendor files ({manifest['totals']['vendor_rows_read']} rows), "
         f"{len(other)} other inputs; git commit {manifest['git']['commit']}")

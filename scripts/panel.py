@@ -4,8 +4,8 @@ import pandas as pd
 from analysis.panel import build_panel
 from analysis.workflow import run_rule
 
-TABLES = ("company", "balance_sheet", "income_statement", "industry_history", "market_value",
-          "shareholders")
+TABLES = ("company", "balance_sheet", "income_statement", "industry_history", "st_history",
+          "market_value", "shareholders", "ownership_history")
 
 
 def main(smk, log):
@@ -20,6 +20,8 @@ def main(smk, log):
     for row in result.ledger.itertuples():
         log(f"step {row.step:2d} {row.rule:<60s} -{row.rows_dropped:>6d} -> {row.rows_remaining:>6d} "
             f"firm-years, {row.firms_remaining} firms")
+    for w in result.warnings:
+        log(f"WARNING: {w}")
     for var in ("tobin_q", "top1", "age", "soe"):
         if var in result.panel:
             log(f"{var}: available for {int(result.panel[var].notna().sum())} of {len(result.panel)} firm-years")

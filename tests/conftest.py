@@ -18,6 +18,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(os.environ.get("SERVPARADOX_SHARED", REPO_ROOT.parent / "shared"))
 REAL_REPORTS_DIR = SHARED_DIR / "data" / "real_reports"
+VENDOR_PANELS_DIR = SHARED_DIR / "data" / "vendor_panels"
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +84,14 @@ def copy_run(src: Path, dst: Path) -> Path:
 def demo_copy(demo_run, tmp_path) -> Path:
     """A private copy of the finished test run, for tests that rerun or reconfigure it."""
     return copy_run(demo_run, tmp_path / "run")
+
+
+@pytest.fixture(scope="session")
+def vendor_panels_dir() -> Path:
+    """Folder of the real vendor panels (read in place, never copied); skips when it is not there."""
+    if not (VENDOR_PANELS_DIR / "machinery_fin_charts.csv").is_file():
+        pytest.skip(
+            f"real vendor panels not found at {VENDOR_PANELS_DIR} "
+            "(they live in the project's shared/ folder, not in the repository)"
+        )
+    return VENDOR_PANELS_DIR

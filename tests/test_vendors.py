@@ -18,7 +18,7 @@ import pytest
 
 from analysis.demo import DemoParams, generate_demo
 from analysis.demo.generate import _csmar_rows, _write_text, write_xlsx
-from analysis.ingest import TABLES, load_vendor_mapping, read_raw_file, read_table
+from analysis.ingest import TABLES, find_files, load_vendor_mapping, read_raw_file, read_table
 from analysis.panel import build_panel
 from analysis.validation import validate_table
 
@@ -56,7 +56,7 @@ def _zh_value(canon: str, text: str, missing_codes: tuple[str, ...]) -> str:
 
 
 def _write_zh(frame: pd.DataFrame, table: str, out: Path) -> None:
-    csmar_cols = CSMAR.tables[table].columns  # vendor -> canonical
+    csmar_cols = {v: c for v, c in CSMAR.tables[table].columns.items() if v in frame.columns}  # vendor -> canonical
     zh_of = {c: v for v, c in ZH.tables[table].columns.items()}  # canonical -> zh label
     zh = pd.DataFrame({zh_of[c]: [_zh_value(c, x, ZH.tables[table].missing.get(c, ()))
                                   for x in frame[v].astype(str)]
@@ -81,7 +81,8 @@ def layouts(tmp_path_factory):
     a.mkdir()
     b.mkdir()
     for table in ZH_FILES:  # the tables both layouts carry (the mechanism tables rd/patents are csmar-only)
-        frames = [read_raw_file(f, 3) for f in sorted(src.glob(CSMAR.tables[table].files[0].replace(".xlsx", ".*")))]
+        t = CSMAR.tables[table]  # the demo writes CSMAR's layouts: one-header csv, zip, column-A xlsx
+        frames = [read_raw_file(f, t.header_rows, t.firm_columns()) for f in find_files(src, t)]
         frame = pd.concat(frames, ignore_index=True)
         if table == "income_statement":  # real net profits of exactly -1 万元
             annual_a = frame.index[(frame["Typrep"] == "A") & frame["Accper"].str.endswith("12-31")]

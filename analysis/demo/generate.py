@@ -25,7 +25,7 @@ from analysis.text.dictionary import load_dictionary
 HEADERS = {
     "company": [("Stkcd", "证券代码", "没有单位"), ("Stknme", "证券简称", "没有单位"),
                 ("Estbdt", "公司成立日期", "没有单位"), ("Listdt", "上市日期", "没有单位"),
-                ("Nnindcd", "行业代码C", "没有单位"), ("EquityNature", "股权性质", "没有单位")],
+                ("Nnindcd", "行业代码C", "没有单位"), ("OWNERSHIPTYPE", "股权性质", "没有单位")],
     "balance_sheet": [("Stkcd", "证券代码", "没有单位"), ("ShortName", "证券简称", "没有单位"),
                       ("Accper", "会计期间", "没有单位"), ("Typrep", "报表类型", "没有单位"),
                       ("A001000000", "资产总计", "元"), ("A002000000", "负债合计", "元"),
@@ -79,11 +79,18 @@ def _write_text(path: Path, rows: list[list[str]], encoding: str, sep: str = ","
 
 
 def write_xlsx(path: Path, rows: list[list[str]], numeric_from_row: int = 3,
-               text_columns: tuple[int, ...] = (0,)) -> None:
-    """Write an xlsx with a fixed timestamp in its metadata and zip entries (byte-reproducible)."""
+               text_columns: tuple[int, ...] = (0,), csmar_dimension: bool = False) -> None:
+    """Write an xlsx with a fixed timestamp in its metadata and zip entries (byte-reproducible).
+
+    ``csmar_dimension``: lay the sheet out as genuine CSMAR workbooks are: the sheet is named
+    ``sheet1`` and declares its data range as column A only (``<dimension ref="A1:A<n>"/>``), which
+    a reader that trusts the declaration sees as a one-column table.
+    """
     import openpyxl
     wb = openpyxl.Workbook()
     ws = wb.active
+    if csmar_dimension:
+        ws.title = "sheet1"
     for i, r in enumerate(rows):
         out = []
         for j, v in enumerate(r):
@@ -100,7 +107,40 @@ def write_xlsx(path: Path, rows: list[list[str]], numeric_from_row: int = 3,
             data = zin.read(item.filename)
             if item.filename == "docProps/core.xml":
                 data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2024-01-01T00:00:00Z", data)
+            if csmar_dimension and item.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:A{len(rows)}"/>'.encode(), data)
             zout.writestr(zipfile.ZipInfo(item.filename, date_time=fixed), data)
+
+
+def _csv_one_header(frame: pd.DataFrame, columns: list[str]) -> list[list[str]]:
+    """Rows of a CSMAR table as its csv download writes them: ONE header row (field codes) and stock
+    codes without their leading zeros (000001 -> 1)."""
+    body = frame[columns].astype(str).values.tolist()
+    for r in body:
+        r[0] = str(int(r[0]))
+    return [columns] + body
+
+
+def des_text(table: str, fields: list[tuple[str, str, str]]) -> bytes:
+    """CSMAR's field-description file ``<TABLE>[DES][xlsx].txt`` (UTF-8, CRLF): one line per field,
+    ``code [label] - unit``."""
+    return "".join(f"{c} [{label}] - {unit}\r\n" for c, label, unit in fields).encode("utf-8")
+
+
+def write_csmar_zip(path: Path, table: str, xlsx_rows: list[list[str]], fields: list[tuple[str, str, str]]) -> None:
+    """A CSMAR download as it arrives: a zip holding the xlsx (declared range column A only), the
+    field description ``<TABLE>[DES][xlsx].txt`` and a copyright PDF; UTF-8 entry names, fixed
+    timestamps (byte-reproducible)."""
+    buf = io.BytesIO()
+    tmp = path.with_suffix(".tmp.xlsx")
+    write_xlsx(tmp, xlsx_rows, csmar_dimension=True)
+    fixed = (2024, 1, 1, 0, 0, 0)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo(f"{table}.xlsx", date_time=fixed), tmp.read_bytes())
+        z.writestr(zipfile.ZipInfo(f"{table}[DES][xlsx].txt", date_time=fixed), des_text(table, fields))
+        z.writestr(zipfile.ZipInfo("Copyright_Declaration 版权声明.pdf", date_time=fixed), b"%PDF-1.4\n%%EOF\n")
+    tmp.unlink()
+    path.write_bytes(buf.getvalue())
 
 
 def _money(x: np.ndarray) -> np.ndarray:
@@ -277,7 +317,7 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
         "Stkcd": firms["firm"], "Stknme": [names[f] for f in firms["firm"]],
         "Estbdt": [f"{y}-{m:02d}-15" for y, m in zip(firms["founded_year"], rng.integers(1, 13, len(firms)))],
         "Listdt": [f"{y}-{m:02d}-20" for y, m in zip(firms["listed_year"], rng.integers(1, 13, len(firms)))],
-        "Nnindcd": firms["industry"], "EquityNature": np.where(firms["soe"] == 1, "国企", "民营"),
+        "Nnindcd": firms["industry"], "OWNERSHIPTYPE": np.where(firms["soe"] == 1, "国企", "民营"),
     })
 
     # ---- extra tables: industry history, market value, largest shareholder. They use their own
@@ -300,19 +340,21 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
     mv_rows, sh_rows, fy["tobin_q"], fy["top1"] = _market_and_owners(extra, firms, fin, params, tq_target)
 
     progress("demo: writing CSMAR-style files")
-    write_xlsx(csmar_dir / "TRD_Co.xlsx", _csmar_rows("company", company))
+    # as CSMAR distributes them: TRD_Co as a csv with one header row and codes without leading
+    # zeros (ownership in OWNERSHIPTYPE); workbooks declaring column A only; one table as a zip
+    _write_text(csmar_dir / "TRD_Co.csv", _csv_one_header(company, list(company.columns)), "utf-8")
     _write_text(csmar_dir / "FS_Combas.csv", _csmar_rows("balance_sheet", bs), "gbk")
     years = inc["Accper"].str[:4].astype(int)
     split = (params.first_year + params.last_year) // 2
     _write_text(csmar_dir / f"FS_Comins_{params.first_year}-{split}.csv",
                 _csmar_rows("income_statement", inc[years <= split]), "utf-8-sig")
     write_xlsx(csmar_dir / f"FS_Comins_{split + 1}-{params.last_year}.xlsx",
-               _csmar_rows("income_statement", inc[years > split]))
+               _csmar_rows("income_statement", inc[years > split]), csmar_dimension=True)
     seg = pd.DataFrame(seg_rows, columns=[c[0] for c in HEADERS["segments"]])
     _write_text(csmar_dir / "FN_Fn045.txt", _csmar_rows("segments", seg), "utf-16", sep="\t")
     _write_text(csmar_dir / "STK_IndustryClass.csv", _csmar_rows("industry_history", history), "utf-8")
     _write_text(csmar_dir / "TRD_Year.csv", _csmar_rows("market_value", mv_rows), "gbk")
-    write_xlsx(csmar_dir / "HLD_CR.xlsx", _csmar_rows("shareholders", sh_rows))
+    write_csmar_zip(csmar_dir / "HLD_CR.zip", "HLD_CR", _csmar_rows("shareholders", sh_rows), HEADERS["shareholders"])
 
     _write_text(csmar_dir / RD_FILE, _csmar_rows("rd", rd_rows), "utf-8")
     _write_text(csmar_dir / PATENT_FILE, _csmar_rows("patents", patent_rows), "utf-8")
