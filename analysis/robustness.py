@@ -462,55 +462,6 @@ def with_choice(spec: Spec, **changes: Any) -> Spec:
     return replace(spec, **changes)
 
 
-# --------------------------------------------------------------------------- table
-def robustness_table(estimates: list[Mapping[str, Any]], alpha: float, language: str = "en"):
-    """One row per robustness model: N, b2 (SE), U-test p, turning point [Fieller], b5 (SE), p(b5 > 0),
-    and for 2SLS rows the smallest Sanderson-Windmeijer first-stage F with a weak-instrument flag."""
-    from scipy import stats
-
-    from analysis.tables import rows_table, se_note, stars
-
-    def num(x: Any, d: int = 4) -> str:
-        return "" if x is None or not np.isfinite(x) else f"{x:.{d}f}"
-
-    rows, notes_se = [], []
-    for est in estimates:
-        spec = est["spec"]
-        changed = spec.get("label") or spec["name"]
-        if est["status"] != "ok":
-            rows.append([changed, "", f"{est['status']}: {est['reason']}", "", "", "", "", ""])
-            continue
-        notes_se.append(se_note(est["baseline"], language))
-        r = summary_record(est, alpha)
-        t_b2 = r["b2"] / r["se_b2"] if r["se_b2"] else float("nan")
-        p_b2 = float(2 * stats.t(r["df_t"]).sf(abs(t_b2)))
-        tp = num(r["turning_point"], 3)
-        if r["fieller_kind"] == "bounded":
-            tp += f" [{num(r['fieller_lower'], 3)}, {num(r['fieller_upper'], 3)}]"
-        elif r["fieller_kind"]:
-            tp += f" ({r['fieller_kind'].replace('_', ' ')})"
-        fs = ""
-        ex = est["baseline"]["extras"]
-        if ex.get("method") == "iv":
-            fs = num(ex["first_stage_min_f"], 2) + (" (weak)" if ex["weak_instruments"] else "")
-        rows.append([changed, f"{r['n_obs']:,}", f"{num(r['b2'])}{stars(p_b2)} ({num(r['se_b2'])})",
-                     num(r["utest_p"]), tp, f"{num(r['b5'])} ({num(r['se_b5'])})", num(r["p_b5_flattening"]), fs])
-    notes = ["Each row changes one choice of the baseline specification (first row). b2: Serv^2 in "
-             "Perf = b1 Serv + b2 Serv^2 + controls + FE; * p<0.1, ** p<0.05, *** p<0.01. "
-             + " ".join(dict.fromkeys(notes_se)) + " "
-             "U-test: Lind-Mehlum p for an inverted U on the Serv range of the estimation sample. Turning point "
-             f"with its {100 * (1 - alpha):.0f}% Fieller interval. b5: Serv^2 x Dig in the moderated model, "
-             "p one-sided for flattening (b5 > 0). IV: 2SLS with industry-year leave-one-out means of Serv "
-             "(and its square) and Dig as instruments - an option, not a claim of identification; first-stage F: "
-             "the smallest Sanderson-Windmeijer conditional F of the quadratic model's endogenous terms, (weak) "
-             "below 10. Skipped rows need a column the panel does not have."]
-    return rows_table("robustness", "Robustness of the inverted U and of its flattening by digitalization",
-                      ["Specification", "N", "b2 (SE)", "U-test p", "Turning point", "b5 (SE)", "p (b5 > 0)",
-                       "First-stage F"],
-                      rows, notes, tidy=pd.DataFrame([summary_record(e, alpha) | {"model": e["spec"]["name"]}
-                                                      for e in estimates if e["status"] == "ok"]))
-
-
 def describe_change(spec: Spec, base: Spec) -> str:
     """Short label of what ``spec`` changes relative to ``base`` (e.g. "sample = soe")."""
     diffs = [f"{d} = {getattr(spec, d)}" for d in DIMENSIONS if getattr(spec, d) != getattr(base, d)]

@@ -1,7 +1,7 @@
 # Mechanism (issue 9): product-service innovation coupling (coupling coordination degree) and the
 # tests of its links. Measures live in data_clean/mechanism.parquet (the panel and its ledger are not
 # changed); they are joined to the panel inside each link job.
-from analysis.mechanism_tables import result_names
+from analysis.presentation.mechanism_tables import result_names
 
 _MECH = config["mechanism"]
 MECHANISM_TABLE_FORMATS = TABLE_FORMATS  # as every other table: md (the paper) + output.table_formats

@@ -3,8 +3,8 @@
 # Outputs wrapped in report() appear in `snakemake --report report.html` with the caption in report/.
 from pathlib import Path as _Path
 
-from analysis.mechanism_tables import result_names as _mechanism_result_names
-from analysis.tables import result_sets
+from analysis.presentation.mechanism_tables import result_names as _mechanism_result_names
+from analysis.presentation.tables import result_sets
 
 LANGUAGE = config["output"]["language"]
 TABLE_FORMATS = list(dict.fromkeys(["md"] + config["output"]["table_formats"]))  # md feeds the paper

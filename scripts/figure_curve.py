@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from analysis.estimation import ModelResult
-from analysis.figures import plot_moderated_curve
+from analysis.presentation.figures import plot_moderated_curve
 from analysis.workflow import run_rule
 
 

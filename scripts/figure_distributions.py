@@ -1,7 +1,7 @@
 """Rule figure_distributions: histograms of Serv and Dig in the estimation panel."""
 import pandas as pd
 
-from analysis.figures import plot_distributions
+from analysis.presentation.figures import plot_distributions
 from analysis.workflow import run_rule
 
 

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from analysis.estimation import ModelResult
-from analysis.figures import plot_slopes
+from analysis.presentation.figures import plot_slopes
 from analysis.workflow import run_rule
 
 

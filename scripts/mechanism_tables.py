@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from analysis.mechanism_tables import mechanism_table, parse_result_name, summary_table
+from analysis.presentation.mechanism_tables import mechanism_table, parse_result_name, summary_table
 from analysis.workflow import run_rule
 
 

@@ -3,7 +3,7 @@ import json
 import os
 from pathlib import Path
 
-from analysis.paper import markdown_to_html, render_markdown
+from analysis.presentation.paper import markdown_to_html, render_markdown
 from analysis.workflow import run_rule
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.estimation import ModelResult
-from analysis.paper import macros_tex, mechanism_numbers, paper_numbers, write_json
+from analysis.presentation.paper import macros_tex, mechanism_numbers, paper_numbers, write_json
 from analysis.workflow import run_rule
 
 

@@ -3,9 +3,10 @@ import warnings
 
 import pandas as pd
 
+from analysis.presentation.robustness import robustness_table
 from analysis.robustness import (Choices, describe_change, estimate_spec, robustness_models,
-                                 robustness_table, spec_from_mapping)
-from analysis.tables import write_table
+                                 spec_from_mapping)
+from analysis.presentation.tables import write_table
 from analysis.workflow import run_rule, write_json
 
 warnings.filterwarnings("ignore", message=".*singleton fixed effect")

@@ -1,7 +1,7 @@
 """Rule speccurve: merge the shards, write the results, the summary, the table and the figure."""
-from analysis.speccurve import (merge_shards, plot_speccurve, read_results, summarize, summary_table,
-                                write_results)
-from analysis.tables import write_table
+from analysis.presentation.robustness import plot_speccurve, summary_table
+from analysis.speccurve import merge_shards, read_results, summarize, write_results
+from analysis.presentation.tables import write_table
 from analysis.workflow import run_rule, write_json
 
 

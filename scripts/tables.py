@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.estimation import ModelResult
-from analysis.tables import (correlation_table, descriptives_table, model_variables, result_set_table,
+from analysis.presentation.tables import (correlation_table, descriptives_table, model_variables, result_set_table,
                              result_sets, sample_selection_table)
 from analysis.workflow import run_rule
 

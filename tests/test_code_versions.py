@@ -69,7 +69,7 @@ def test_editing_a_module_reruns_exactly_the_rules_that_run_it(tmp_path):
                            "config/test_config.yaml"], cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert _jobs(work, env, target) == set()
-    with open(work / "analysis" / "tables.py", "a", encoding="utf-8") as f:
+    with open(work / "analysis" / "presentation" / "tables.py", "a", encoding="utf-8") as f:
         f.write("\n# an edit\n")
     assert _jobs(work, env, target) == {"tables"}  # the estimates are not refitted
     with open(work / "analysis" / "estimation.py", "a", encoding="utf-8") as f:

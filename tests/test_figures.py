@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from analysis import figures as F
+from analysis.presentation import figures as F
 from tests.test_estimation import panel  # noqa: F401  (fixture)
 from tests.test_tables import results  # noqa: F401  (fixture)
 

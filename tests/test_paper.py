@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.paper import (conditional_blocks, csname, macros_tex, markdown_to_html, mechanism_numbers,
+from analysis.presentation.paper import (conditional_blocks, csname, macros_tex, markdown_to_html, mechanism_numbers,
                             paper_numbers, placeholders, render_markdown)
 from tests.test_estimation import panel  # noqa: F401  (fixture)
 from tests.test_tables import results  # noqa: F401  (fixture)

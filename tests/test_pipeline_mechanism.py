@@ -48,7 +48,7 @@ from analysis.demo.dgp import MechanismTruth
 from analysis.estimation import ModelResult
 from analysis.inference.utest import FiellerInterval
 from analysis.mechanism import stage_heterogeneity
-from analysis.mechanism_tables import result_names
+from analysis.presentation.mechanism_tables import result_names
 
 REPO = Path(__file__).resolve().parents[1]
 OUTCOMES = ["roa", "tobin_q"]

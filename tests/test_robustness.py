@@ -17,9 +17,10 @@ from analysis.config import REPO_ROOT, load_config, validate_config
 from analysis.estimation import ModelSpec, fit_model, tidy_result
 from analysis.panel import winsorize
 from analysis.iv import add_loo_instruments, fit_iv, loo_mean
+from analysis.presentation.robustness import robustness_table
 from analysis.robustness import (DIMENSIONS, Choices, RobustnessConfigError, Spec,
                                  estimate_spec, high_tech_flag, prepare_panel,
-                                 robustness_models, robustness_table, spec_from_mapping, summary_record)
+                                 robustness_models, spec_from_mapping, summary_record)
 
 TRUTH = {"b1": 0.20, "b2": -0.25, "b3": 0.002, "b4": -0.03, "b5": 0.04}
 WINSOR = ["roa", "roe", "size", "lev", "growth"]

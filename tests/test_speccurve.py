@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from analysis.robustness import DIMENSIONS, Choices, RobustnessConfigError, Spec, estimate_spec, summary_record
-from analysis.speccurve import (build_specifications, merge_shards, plot_speccurve, read_results,
-                                run_specifications, shard, spec_index, summarize, summary_table, write_results)
+from analysis.presentation.robustness import plot_speccurve, summary_table
+from analysis.speccurve import (build_specifications, merge_shards, read_results, run_specifications, shard,
+                                spec_index, summarize, write_results)
 from tests.test_robustness import make_panel, test_config
 
 SMALL = {"outcome": ["roa", "roe"], "serv": ["serv"], "dig": ["dig", "dig_mdna"], "controls": ["main"],

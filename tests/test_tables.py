@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from analysis.estimation import ModelResult, ModelSpec
-from analysis.tables import (FORMATS, LABELS_FILE, _labels, correlation_table, descriptives_table, docx_text,
+from analysis.presentation.tables import (FORMATS, LABELS_FILE, _labels, correlation_table, descriptives_table, docx_text,
                              extras_rows, label, result_set_table, result_sets, rule_label,
                              sample_selection_table, stars, tex_escape)
 from tests.test_estimation import panel  # noqa: F401  (fixture)

@@ -1,7 +1,7 @@
 """Tables of the mechanism links (paper/tables/mechanism_*, in the formats of ``output.table_formats``)
 from their saved JSON results.
 
-Each table is an :class:`analysis.tables.Table` (display strings + the tidy numbers behind them);
+Each table is an :class:`analysis.presentation.tables.Table` (display strings + the tidy numbers behind them);
 nothing is re-estimated here.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.tables import Table, se_note, stars
+from analysis.presentation.tables import Table, se_note, stars
 
 LINKS = ("coupling", "moderation", "mediation", "stages", "resilience")
 #: links estimated once per performance outcome (``mechanism.outcomes``); coupling (a) has no outcome
@@ -73,7 +73,7 @@ def coupling_table(res: dict[str, Any], measures: dict[str, Any] | None = None) 
 def moderation_table_mech(res: dict[str, Any]) -> Table:
     r = res["result"]
     names, coef, se = r["names"], r["coef"], r["se"]
-    from analysis.tables import _p_two_sided
+    from analysis.presentation.tables import _p_two_sided
 
     rows = []
     for n, b, s in zip(names, coef, se):
@@ -184,7 +184,7 @@ def summary_table(results: dict[str, dict[str, Any]], outcomes: list[str] | tupl
                   language: str = "en") -> Table:
     """The mechanism at a glance: the key estimate of every link (rows) for every outcome (columns),
     from the saved results of :func:`result_names` (for the paper)."""
-    from analysis.tables import label
+    from analysis.presentation.tables import label
 
     def est(r: dict[str, Any] | None, p_key: str = "p", digits: int = 3) -> str:
         if not r or "coef" not in r:

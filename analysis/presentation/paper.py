@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from analysis.estimation import ModelResult
-from analysis.tables import label, text
+from analysis.presentation.tables import label, text
 
 _DIGITS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 
@@ -105,7 +105,7 @@ def model_numbers(r: ModelResult, prefix: str) -> dict[str, str]:
 def verdict_numbers(r: ModelResult, prefix: str, language: str = "en") -> dict[str, str]:
     """Sentences whose wording depends on the results (standard errors fitted, U-test verdict, flattening,
     two-lines test), so the text never claims what the numbers do not show."""
-    from analysis.tables import se_of, se_text
+    from analysis.presentation.tables import se_of, se_text
 
     out: dict[str, str] = {}
     se = se_of(r)

@@ -47,7 +47,7 @@ import yaml
 
 from analysis.estimation import ModelResult
 
-LABELS_FILE = Path(__file__).parent / "data" / "labels.yaml"
+LABELS_FILE = Path(__file__).resolve().parents[1] / "data" / "labels.yaml"
 LANGUAGES = ("en", "zh")
 FORMATS = ("md", "tex", "html", "docx", "csv")
 COEF_DIGITS = 4

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.estimation import ModelResult
-from analysis.tables import label, text
+from analysis.presentation.tables import label, text
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
