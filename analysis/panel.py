@@ -265,12 +265,12 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
 
     panel = led.frame
     bounds = pd.DataFrame(columns=BOUNDS_COLUMNS)
-    w = cfg.get("winsorize", {})
-    if w.get("enabled", True) and w.get("variables") and len(panel):
-        by = "year" if w.get("by", "pooled") == "year" else None
+    w = {**section_defaults("winsorize"), **(cfg.get("winsorize") or {})}
+    if w["enabled"] and w["variables"] and len(panel):
+        by = "year" if w["by"] == "year" else None
         # variables the data do not provide (e.g. tobin_q without market values) are left as they are
         cols = [c for c in w["variables"] if c in panel.columns and panel[c].notna().any()]
-        panel, bounds = winsorize(panel, cols, tuple(w.get("limits", [0.01, 0.99])), by=by)
+        panel, bounds = winsorize(panel, cols, tuple(w["limits"]), by=by)
     panel = panel.sort_values(KEY).reset_index(drop=True)
     panel["year"] = panel["year"].astype("int64")
     return PanelResult(panel=panel, ledger=led.ledger(), dropped=led.dropped(), winsor_bounds=bounds,

@@ -91,11 +91,14 @@ class SampleRules:
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> "SampleRules":
-        ind = cfg.get("industry", {})
-        years = cfg.get("years") or [None, None]
-        return cls(industry_section=ind.get("section", "C"), industry_min=int(ind.get("min", 13)),
-                   industry_max=int(ind.get("max", 43)), exclude_st=bool(cfg.get("exclude_st", True)),
-                   first_year=years[0], last_year=years[1])
+        """From the ``sample`` section; omitted keys take the schema's defaults (never a second copy here)."""
+        from analysis.config import section_defaults
+
+        cfg = {**section_defaults("sample"), **cfg}
+        ind = {**section_defaults("sample")["industry"], **cfg["industry"]}
+        years = cfg["years"] or [None, None]
+        return cls(industry_section=ind["section"], industry_min=int(ind["min"]), industry_max=int(ind["max"]),
+                   exclude_st=bool(cfg["exclude_st"]), first_year=years[0], last_year=years[1])
 
 
 def industry_class(code: pd.Series, rules: SampleRules) -> pd.Series:

@@ -10,8 +10,9 @@ flattening p.
 - :func:`build_specifications` enumerates the specifications in a fixed order (mixed radix over
   :data:`analysis.robustness.DIMENSIONS`, Dig fastest), each with a stable content hash
   (:attr:`analysis.robustness.Spec.spec_id`);
-- :func:`shard` splits them into contiguous blocks (one Snakemake job each); contiguous blocks keep
-  the specs that share a quadratic model (they differ only in Dig) in one job so it is fitted once;
+- :func:`shards` groups them by their choices on ``shard_by`` dimensions (one Snakemake job each,
+  named by its content, so adding a choice reruns only the new shards); the specs that share a
+  quadratic model (they differ only in Dig) stay in one job, so it is fitted once;
 - :func:`run_specifications` fits a list of specs into a frame of :func:`summary_record` rows;
 - :func:`summarize` gives the headline shares and medians; the table and the classic two-panel figure
   are drawn by :mod:`analysis.presentation.robustness` from the saved rows.
@@ -20,6 +21,7 @@ flattening p.
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -36,10 +38,13 @@ CURVE_IRRELEVANT = ("moderator_quantiles", "bootstrap", "crosscheck", "outcomes"
 
 
 def curve_settings(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of the config the specification curve's estimates depend on (the shard jobs' params)."""
+    """The part of the config a shard's estimates depend on (the shard jobs' params): the choice
+    definitions and the model options; not the curve's lists of choices (a shard gets its own
+    specifications), nor settings no curve row depends on (:data:`CURVE_IRRELEVANT`)."""
     models = {k: v for k, v in config["models"].items() if k not in CURVE_IRRELEVANT}
     models["moderator_quantiles"] = []  # the curve computes no moderation table at Dig quantiles
-    return {"robustness": config["robustness"], "models": models, "winsorize": config["winsorize"]}
+    robustness = {k: v for k, v in config["robustness"].items() if k in ("choices", "high_tech_industries")}
+    return {"robustness": robustness, "models": models, "winsorize": config["winsorize"]}
 
 
 def build_specifications(config: Mapping[str, Any]) -> list[Spec]:
@@ -68,45 +73,56 @@ def build_specifications(config: Mapping[str, Any]) -> list[Spec]:
     return [Spec(**dict(zip(DIMENSIONS, combo))) for combo in itertools.product(*lists)]
 
 
-def shard(specs: Sequence[Spec], n_shards: int, k: int) -> list[Spec]:
-    """The ``k``-th of ``n_shards`` contiguous blocks of ``specs`` (sizes differ by at most one)."""
-    if not 0 <= k < n_shards:
-        raise ValueError(f"shard {k} outside 0..{n_shards - 1}")
-    n = len(specs)
-    lo, hi = (k * n) // n_shards, ((k + 1) * n) // n_shards
-    return list(specs[lo:hi])
+def shard_name(spec: Spec, by: Sequence[str]) -> str:
+    """The shard of a specification: its choices on the ``shard_by`` dimensions (a file-name-safe key)."""
+    return "__".join(re.sub(r"[^A-Za-z0-9_.-]", "-", str(getattr(spec, d))) for d in by) or "all"
 
 
-def spec_index(specs: Sequence[Spec]) -> dict[str, int]:
-    return {s.spec_id: i for i, s in enumerate(specs)}
+def shards(specs: Sequence[Spec], by: Sequence[str]) -> dict[str, list[Spec]]:
+    """Specifications grouped by their choices on the ``by`` dimensions (``robustness.speccurve.shard_by``),
+    in enumeration order. A shard is named by its content, not by its position, so adding a choice on
+    a shard dimension adds shards and leaves the others (and their results) as they are."""
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise RobustnessConfigError(f"config key 'robustness.speccurve.shard_by': unknown dimension(s) {unknown}; "
+                                    f"allowed: {list(DIMENSIONS)}")
+    out: dict[str, list[Spec]] = {}
+    for spec in specs:
+        out.setdefault(shard_name(spec, by), []).append(spec)
+    return out
 
 
 def run_specifications(panel: pd.DataFrame, specs: Sequence[Spec], choices: Choices,
-                       bounds: pd.DataFrame | None = None, index: Mapping[str, int] | None = None,
+                       bounds: pd.DataFrame | None = None,
                        progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Fit ``specs`` and return one :func:`analysis.robustness.summary_record` row per spec."""
     cache: dict[str, Any] = {}
     rows = []
     for i, spec in enumerate(specs):
+        choices.check(spec, where="robustness.speccurve")
         est = estimate_spec(panel, spec, choices, bounds, baseline_cache=cache, full=False)
-        rec = summary_record(est, choices.alpha)
-        rec["spec_index"] = index[spec.spec_id] if index is not None else i
-        rows.append(rec)
+        rows.append(summary_record(est, choices.alpha))
         if progress and (i + 1) % 50 == 0:
             progress(f"{i + 1}/{len(specs)} specifications")
-    cols = ["spec_index", "spec_id", *DIMENSIONS, *SUMMARY_COLUMNS]
-    frame = pd.DataFrame(rows)
-    return frame.reindex(columns=cols)
+    cols = ["spec_id", *DIMENSIONS, *SUMMARY_COLUMNS]
+    return pd.DataFrame(rows).reindex(columns=cols)
 
 
-def merge_shards(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate shard results in specification order; fail on duplicated or missing specs."""
-    out = pd.concat(list(frames), ignore_index=True).sort_values("spec_index").reset_index(drop=True)
+def merge_shards(frames: Sequence[pd.DataFrame], specs: Sequence[Spec]) -> pd.DataFrame:
+    """The shards' rows in the enumeration order of ``specs`` (``spec_index`` = position); fail on a
+    specification that is missing, repeated or not among ``specs``."""
+    out = pd.concat(list(frames), ignore_index=True)
     if out["spec_id"].duplicated().any():
         raise ValueError("a specification appears in more than one shard")
-    if not (out["spec_index"].to_numpy() == np.arange(len(out))).all():
-        raise ValueError("specification indices are not 0..n-1: a shard is missing")
-    return out
+    index = {s.spec_id: i for i, s in enumerate(specs)}
+    extra = sorted(set(out["spec_id"]) - set(index))
+    if extra:
+        raise ValueError(f"shard rows for specifications not in the configured curve: {extra[:3]}")
+    missing = len(index) - len(out)
+    if missing:
+        raise ValueError(f"{missing} specification(s) missing from the shards: a shard is missing")
+    out.insert(0, "spec_index", out["spec_id"].map(index).astype("int64"))
+    return out.sort_values("spec_index").reset_index(drop=True)
 
 
 def read_results(path: str) -> pd.DataFrame:

@@ -5,7 +5,7 @@ Run:  PYTHONPATH=. python bench/bench_speccurve.py [--cores 2] [--workdir DIR] [
 
 Not a test. In a fresh working folder it runs the pipeline up to ``data_clean/panel.parquet`` with
 the repository's config (demo sample, 400 firms; not timed), then times the specification-curve
-part as Snakemake runs it: the ``speccurve_shard`` jobs (``robustness.speccurve.n_shards``) in
+part as Snakemake runs it: the ``speccurve_shard`` jobs (one per ``robustness.speccurve.shard_by`` combination) in
 parallel on ``--cores`` cores, the merge, the table and the two-panel figure. Reported: wall time,
 CPU time of the jobs (user + system of the child processes), specifications per second, and the
 load average of the machine before and after (other work on the machine slows the wall time).

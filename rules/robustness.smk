@@ -1,15 +1,18 @@
 # Robustness: named robustness models (one job) and the specification curve (sharded jobs).
 # Everything reads the estimation panel and the winsorizing bounds the panel rule wrote.
 from analysis.robustness import robustness_models
-from analysis.speccurve import build_specifications, curve_settings
+from analysis.speccurve import build_specifications, curve_settings, shards
 
 # Both parts are optional: a config without `robustness.choices` (or without `models` /
 # `speccurve`) simply builds less. Choices are checked here, so a typo fails before any job runs.
 _ROBUST = config.get("robustness") or {}
 ROBUST_MODELS = [s.name for s in robustness_models(config)] if _ROBUST.get("models") else []
 SPECCURVE = bool(_ROBUST.get("speccurve"))
-SPECCURVE_SHARDS = list(range(_ROBUST["speccurve"]["n_shards"])) if SPECCURVE else []
-SPECCURVE_N = len(build_specifications(config)) if SPECCURVE else 0
+SPECCURVE_SPECS = build_specifications(config) if SPECCURVE else []
+# shards named by their content (e.g. roa__soe): adding a choice adds shards, the others keep their results
+SPECCURVE_GROUPS = shards(SPECCURVE_SPECS, _ROBUST["speccurve"]["shard_by"]) if SPECCURVE else {}
+SPECCURVE_SHARDS = list(SPECCURVE_GROUPS)
+SPECCURVE_N = len(SPECCURVE_SPECS)
 
 # Final outputs of this file, added to `rule all` in the Snakefile.
 ROBUSTNESS_OUTPUTS = []
@@ -31,7 +34,11 @@ rule robustness_models:
         baseline="paper/results/robustness/baseline.json",
         table=expand("paper/tables/robustness.{ext}", ext=TABLE_FORMATS),
     params:
-        config={k: config[k] for k in ("robustness", "models", "winsorize", "output")},
+        # the curve's lists are not a setting of these models: changing them must not refit them
+        config={
+            **{k: config[k] for k in ("models", "winsorize", "output")},
+            "robustness": {k: v for k, v in _ROBUST.items() if k != "speccurve"},
+        },
         formats=TABLE_FORMATS,
     resources:
         mem_mb=2000,
@@ -43,7 +50,7 @@ rule robustness_models:
 
 
 rule speccurve_shard:
-    """Estimate one contiguous block of the specification curve's specifications."""
+    """Estimate the specifications of one shard (its choices on robustness.speccurve.shard_by)."""
     input:
         panel="data_clean/panel.parquet",
         bounds="data_clean/winsorize_bounds.csv",
@@ -51,8 +58,9 @@ rule speccurve_shard:
         results="data_clean/speccurve/shard_{shard}.csv",
     params:
         config=curve_settings(config),
+        specs=lambda wc: [s.choices() for s in SPECCURVE_GROUPS[wc.shard]],
     wildcard_constraints:
-        shard=r"\d+",
+        shard="|".join(SPECCURVE_SHARDS) or "none",
     resources:
         mem_mb=2000,
         runtime=60,
@@ -72,8 +80,9 @@ rule speccurve:
         table=expand("paper/tables/speccurve.{ext}", ext=TABLE_FORMATS),
         figure=expand("paper/figures/speccurve.{ext}", ext=FIG_FORMATS),
     params:
+        config={**curve_settings(config), "robustness": _ROBUST},
         n_specifications=SPECCURVE_N,
-        sort_by=_ROBUST.get("speccurve", {}).get("sort_by", "b2"),
+        sort_by=_ROBUST["speccurve"]["sort_by"] if SPECCURVE else None,
         alpha=config["models"]["alpha"],
         formats=TABLE_FORMATS,
     resources:

@@ -17,7 +17,7 @@ def main(smk, log):
     choices = Choices.from_config(cfg)
     panel = pd.read_parquet(smk.input.panel)
     bounds = pd.read_csv(smk.input.bounds)
-    base = spec_from_mapping(cfg["robustness"].get("base", {}), name="baseline")
+    base = spec_from_mapping(cfg["robustness"]["base"], name="baseline")
     rows = [estimate_spec(panel, base, choices, bounds)]
     rows[0]["spec"]["label"] = "baseline (" + ", ".join(f"{k} = {v}" for k, v in base.choices().items()) + ")"
     write_json(smk.output.baseline, rows[0])

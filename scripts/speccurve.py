@@ -1,12 +1,12 @@
 """Rule speccurve: merge the shards, write the results, the summary, the table and the figure."""
 from analysis.presentation.robustness import plot_speccurve, summary_table
-from analysis.speccurve import merge_shards, read_results, summarize, write_results
+from analysis.speccurve import build_specifications, merge_shards, read_results, summarize, write_results
 from analysis.presentation.tables import write_table
 from analysis.workflow import run_rule, write_json
 
 
 def main(smk, log):
-    results = merge_shards([read_results(p) for p in smk.input.shards])
+    results = merge_shards([read_results(p) for p in smk.input.shards], build_specifications(smk.params.config))
     if len(results) != smk.params.n_specifications:
         raise ValueError(f"merged {len(results)} specifications, expected {smk.params.n_specifications}")
     write_results(results, smk.output.results)

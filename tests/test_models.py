@@ -259,9 +259,8 @@ def test_robustness_baseline_and_curve_equal_the_main_table(models):
     curve_cfg = copy.deepcopy(cfg)
     curve_cfg["robustness"]["speccurve"].update(outcome=["roa"], serv=["serv"], dig=["dig"], controls=["main"],
                                                 fixed_effects=["main"], winsorize=["as_built"], sample=["all", "soe"])
-    settings = curve_settings(curve_cfg)
-    specs = build_specifications(settings)
-    rows = run_specifications(panel, specs, Choices.from_config(settings), bounds)
+    specs = build_specifications(curve_cfg)
+    rows = run_specifications(panel, specs, Choices.from_config(curve_settings(curve_cfg)), bounds)
     assert (rows["status"] == "ok").all(), rows["reason"].tolist()
     first = rows.iloc[0]
     b2 = main_res.coef[main_res.names.index("serv_sq")]

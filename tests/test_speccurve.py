@@ -12,13 +12,13 @@ import pytest
 
 from analysis.robustness import DIMENSIONS, Choices, RobustnessConfigError, Spec, estimate_spec, summary_record
 from analysis.presentation.robustness import plot_speccurve, summary_table
-from analysis.speccurve import (build_specifications, merge_shards, read_results, run_specifications, shard,
-                                spec_index, summarize, write_results)
+from analysis.speccurve import (build_specifications, curve_settings, merge_shards, read_results,
+                                run_specifications, shards, summarize, write_results)
 from tests.test_robustness import make_panel, test_config
 
 SMALL = {"outcome": ["roa", "roe"], "serv": ["serv"], "dig": ["dig", "dig_mdna"], "controls": ["main"],
          "fixed_effects": ["main"], "winsorize": ["as_built", "trim1"], "sample": ["all", "soe"],
-         "n_shards": 3, "sort_by": "b2"}
+         "shard_by": ["outcome", "sample"], "sort_by": "b2"}
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def panel():
 def results(small_cfg, panel):
     wins, _, bounds = panel
     specs = build_specifications(small_cfg)
-    return run_specifications(wins, specs, Choices.from_config(small_cfg), bounds)
+    return merge_shards([run_specifications(wins, specs, Choices.from_config(small_cfg), bounds)], specs)
 
 
 def test_enumeration_order_and_ids(small_cfg):
@@ -66,28 +66,37 @@ def test_undefined_choice_names_the_key(small_cfg):
         build_specifications(bad)
 
 
-@pytest.mark.parametrize("n,k", [(16, 3), (16, 16), (7, 4), (5, 1)])
-def test_shards_partition_the_specifications(n, k):
-    specs = [Spec(lag=i) for i in range(n)]
-    parts = [shard(specs, k, j) for j in range(k)]
-    assert sum(parts, []) == specs  # contiguous, ordered, disjoint, complete
-    assert max(map(len, parts)) - min(map(len, parts)) <= 1
-    with pytest.raises(ValueError):
-        shard(specs, k, k)
+def test_shards_are_named_by_their_content_and_partition_the_specifications(small_cfg):
+    specs = build_specifications(small_cfg)
+    parts = shards(specs, ["outcome", "sample"])
+    assert list(parts) == ["roa__all", "roa__soe", "roe__all", "roe__soe"]
+    assert sorted((s.spec_id for p in parts.values() for s in p)) == sorted(s.spec_id for s in specs)
+    assert all(len(p) == 4 for p in parts.values())
+    # a new sample choice adds shards; the existing shards keep exactly their specifications
+    more = copy.deepcopy(small_cfg)
+    more["robustness"]["speccurve"]["sample"] = ["all", "soe", "no2020"]
+    parts2 = shards(build_specifications(more), ["outcome", "sample"])
+    assert {k: [s.spec_id for s in v] for k, v in parts.items()} == \
+        {k: [s.spec_id for s in v] for k, v in parts2.items() if k in parts}
+    assert set(parts2) - set(parts) == {"roa__no2020", "roe__no2020"}
+    with pytest.raises(RobustnessConfigError, match="shard_by"):
+        shards(specs, ["outcome", "colour"])
 
 
 def test_sharded_run_equals_one_run(small_cfg, panel, results):
     wins, _, bounds = panel
     specs = build_specifications(small_cfg)
-    choices = Choices.from_config(small_cfg)
-    idx = spec_index(specs)
-    frames = [run_specifications(wins, shard(specs, 3, j), choices, bounds, idx) for j in (2, 0, 1)]
-    merged = merge_shards(frames)
+    choices = Choices.from_config(curve_settings(small_cfg))
+    parts = list(shards(specs, ["sample", "winsorize"]).values())
+    frames = [run_specifications(wins, parts[j], choices, bounds) for j in (2, 0, 3, 1)]
+    merged = merge_shards(frames, specs)
     pd.testing.assert_frame_equal(merged, results)
     with pytest.raises(ValueError, match="missing"):
-        merge_shards(frames[:2])
+        merge_shards(frames[:2], specs)
     with pytest.raises(ValueError, match="more than one"):
-        merge_shards(frames + frames[:1])
+        merge_shards(frames + frames[:1], specs)
+    with pytest.raises(ValueError, match="not in the configured curve"):
+        merge_shards(frames, specs[:-1])
 
 
 def test_rows_match_single_estimates(small_cfg, panel, results):
