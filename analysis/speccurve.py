@@ -24,7 +24,6 @@ import itertools
 import re
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from analysis.robustness import (DIMENSIONS, SUMMARY_COLUMNS, Choices, RobustnessConfigError, Spec,
