@@ -63,3 +63,20 @@ def test_only_the_model_step_fits_the_inverted_u():
         if used:
             offenders[rel] = used
     assert offenders == {}
+
+
+def test_the_readme_module_table_matches_the_code():
+    """Every module and subpackage of analysis/ is in the README's module table, and every path the
+    table names exists."""
+    import re
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| Module | Concept |", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`(analysis/[^`]+)`", table))
+    assert named, "no module table in the README"
+    for path in named:
+        assert (REPO_ROOT / path.rstrip("/")).exists(), f"README names {path}, which does not exist"
+    present = {f"analysis/{p.name}" for p in ANALYSIS.glob("*.py") if p.name != "__init__.py"}
+    present |= {f"analysis/{p.name}/" for p in ANALYSIS.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    missing = sorted(p for p in present if p not in named)
+    assert missing == [], f"modules missing from the README's module table: {missing}"
