@@ -64,6 +64,10 @@ def test_editing_a_module_reruns_exactly_the_rules_that_run_it(tmp_path):
                                                                                "figures", "generated"))
     shutil.copy(REPO / "Snakefile", work / "Snakefile")
     env = {**os.environ, "PYTHONPATH": str(work)}  # the scripts import the copied package
+    # a small demo (what is tested is which rules rerun, not the numbers)
+    (work / "config" / "test_config.yaml").write_text(
+        "seed: 7\nsource: demo\ndemo: {n_firms: 40, first_year: 2015, last_year: 2020}\nreports: {n_shards: 1}\n"
+        "models: {outcomes: [roa]}\nmechanism: {enabled: false}\noutput: {notebook: false}\n", encoding="utf-8")
     target = "paper/tables/moderation.md"
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", target, "--configfile",
                            "config/test_config.yaml"], cwd=work, env=env, capture_output=True, text=True, timeout=900)

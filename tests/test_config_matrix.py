@@ -27,7 +27,8 @@ ABSENT_IN_DEMO = {"dig_intangible"}
 
 #: A smaller specification curve for the matrix runs (32 specifications: every dimension the curve's
 #: code distinguishes still varies, outcome and Serv measure excepted).
-SMALL_CURVE = {"robustness": {"speccurve": {"outcome": ["roa"], "serv": ["serv"]}}}
+SMALL_CURVE = {"robustness": {"speccurve": {"outcome": ["roa"], "serv": ["serv"]}},
+               "mechanism": {"mediation": {"reps": 99}}}
 
 CASES = {
     # two-way clustering, MD&A section, Chinese output, mechanism off, an added control
