@@ -1,39 +1,52 @@
-"""Main-business revenue breakdown (主营业务分行业 / 分产品 / 分地区) read from an annual-report PDF.
+"""Main-business revenue breakdown (主营业务分行业 / 分产品 / 分地区) read from an annual report, reconciled.
 
 Used for firm-years without vendor segment rows. The output is the canonical segment frame
 (firm, year, breakdown, segment, revenue, cost, source) with source ``report:<file name>#p<page>``,
-where <page> is the 1-based physical page of the PDF (not the printed page number).
+where <page> is the 1-based physical page of the PDF (for TXT/JSON-lines the page of the text, for
+HTML always 1), plus a status record (:data:`STATUS_FIELDS`) that says what was found and how sure it is.
 
-How it works:
+Inputs: PDF (pymupdf), cninfo HTML (``<table>`` rows read as table rows), plain text (GBK/UTF-8; lines
+split on whitespace, so a whitespace-aligned table becomes name + values) and JSON-lines page corpora
+(one ``{"page": n, "inside": "..."}`` object per line, read as pages of text).
 
-1. Candidate pages are those whose text has 分行业 or 分产品 together with 营业收入 and 营业成本 (or, for
-   the SZSE "营业收入构成" layout, 营业收入构成); each candidate's next page is also read, because tables
-   break across pages.
-2. ``method="table"`` (default): ``page.find_tables()``; cells are re-read with ``page.get_text(clip=cell)``
-   because the table extractor scrambles thousands separators in some reports. Rows are walked in order:
-   * a header row whose first cell is 分行业 / 分产品 / 分地区 (also 分业务 -> product, 分销售模式 -> skipped)
-     and which has a column "营业收入" starts a section; revenue is that column, cost the "营业成本" column.
-     A table without such a column (the 成本分析表, cost by component) never starts a section.
-   * SZSE layout: a header row with "金额" (first one = current year) and marker rows "分行业" / "分产品" /
-     "分地区" whose other cells are empty.
-   * a section title (…情况, …说明) or another header ends the section; a section may continue on the next
-     page when that page's first table starts with data rows of the same width.
-3. ``method="text"``: the same walk on rows rebuilt from word positions (``page.get_text("words")``),
-   columns assigned by the x-position of the header words; used automatically when the table finder yields
-   nothing (tables drawn without rules), or on request.
-4. Units: the nearest "单位：元/千元/万元/百万元/亿元" above the table on the same page, else the last one
-   seen on earlier pages, else 元 (noted in ``notes``). Revenue is returned in yuan.
-5. Only the first section of each breakdown type is kept (SZSE reports repeat segments in the table of
+How a breakdown is found (one walk over rows, whatever the format):
+
+1. Candidate pages are those whose text has 分行业 or 分产品 together with 营业收入 and 营业成本 (or
+   营业收入构成); each candidate's previous page (a title, header or 单位 line there) and next page (tables
+   break across pages) are read too. PDF ``method="table"`` rows come from ``page.find_tables()`` (cells
+   re-read with ``get_text(clip=cell)``, because the table extractor scrambles thousands separators),
+   ``method="text"`` rows from word positions; "auto" tries table, then text.
+2. A row is compacted to its non-empty cells, so a marker (分行业 / 分产品 / 分地区 / 分业务) counts in any
+   cell, and values are counted from the first value cell: the revenue column is found by the header's
+   text (``营业收入`` [SSE] or the first ``金额`` [SZSE 营业收入构成]; the cost column by ``营业成本``), not
+   by the header cell's position, which in SZSE layouts is one column off from the amounts.
+3. A header or marker row opens a section; a title (…情况, …说明, (2)…), a marker header of another
+   table (成本分析表: 分行业 without a 营业收入 column) or a header without a revenue column closes it.
+   A table that starts (on the next page) with data rows or with the wrapped tail of the header
+   (``减（%）``) continues the open section: tables split across pages.
+4. The table's own total (营业收入合计 of SZSE, a 合计 row of SSE) is recorded for the check below.
+   Only the first section of each breakdown type is kept (SZSE reports repeat segments in the table of
    lines above 10% of revenue, which is incomplete and must not be used).
 
-Never raises on an unreadable or odd PDF: returns ``Extraction(segments=<empty frame>, reason=...)``.
-Known gaps: scanned (image) reports (no text layer: reason says so); a 分产品 table split across pages
-where the continuation repeats no header and has a different column count; names wrapped onto a second
-line in text mode when the wrap sits far from the number row.
+Units and reconciliation (never an assumption left silent): the unit stated for the table (nearest
+``单位：元/千元/万元/百万元/亿元`` above it on the page, else the last one on the pages before) is checked
+against the report's own totals: the 营业收入 of the key-figures table (主要会计数据, with its own unit)
+and the table's total row. A section's sum in yuan must be between :data:`RECONCILE_LOW` and
+:data:`RECONCILE_HIGH` times 营业收入 (the breakdown covers main business, which can be below operating
+revenue by the 其他业务收入). When the stated unit fails and another factor passes (a 10^4 or 10^8 slip,
+or no unit printed), the passing unit is used and the status says "unit corrected by reconciliation";
+when none passes the stated unit is kept and the status is ``unreconciled``.
+
+Never raises on an unreadable or odd file: returns ``Extraction(segments=<empty>, reason=..., status=...)``.
+Known gaps: scanned (image) reports (no text layer: reason says so); names wrapped onto a second
+line in text mode when the wrap sits far from the number row; TXT tables whose columns are not
+separated by whitespace.
 """
 
 from __future__ import annotations
 
+import html as _html
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -45,18 +58,30 @@ import pandas as pd
 from .segments import SEGMENT_COLUMNS, empty_segments
 
 HEADER_KINDS = {"分行业": "industry", "分产品": "product", "分地区": "region", "分业务": "product",
-                "分销售模式": None, "分行业/产品": "industry"}
+                "分销售模式": None, "销售模式": None, "分行业/产品": "industry"}
 UNIT_FACTORS = {"元": 1.0, "千元": 1e3, "万元": 1e4, "百万元": 1e6, "亿元": 1e8}
+#: A breakdown reconciles when its sum is within [LOW, HIGH] x 营业收入 (main business <= operating revenue).
+RECONCILE_LOW = 0.5
+RECONCILE_HIGH = 1.01
+#: Fields of the per-report status record (see :func:`extract_breakdown`).
+STATUS_FIELDS = ("format", "method", "breakdown_found", "breakdowns", "pages_read", "table_pages",
+                 "unit", "unit_stated", "unit_decided_by", "operating_revenue", "operating_revenue_page",
+                 "table_total", "breakdown_checked", "breakdown_sum", "reconciliation_gap", "reconciled",
+                 "total_gap")
 _UNIT_RE = re.compile(r"单位\s*[:：]\s*(?:人民币)?\s*(百万元|千元|万元|亿元|元)")
 _NUM_RE = re.compile(r"^[-−–]?\(?[-−–]?\d[\d,]*(\.\d+)?\)?$")
+_VALUE_RE = re.compile(r"^[-−–]?\(?[-−–]?\d[\d,]*(\.\d+)?\)?%?$|^[-—–]{1,2}$")
+_TOTAL_RE = re.compile(r"合计|总计|小计")
+_HEADER_TAIL = re.compile(r"^[（()）%减增加少比上年同期度\-—]*$")
 
 
 class Extraction(NamedTuple):
-    """Result of an extraction: the canonical segment frame, a reason when it is empty, and notes."""
+    """Result of an extraction: the canonical segment frame, a reason when it is empty, notes, status."""
 
     segments: pd.DataFrame
     reason: str | None
     notes: tuple[str, ...] = ()
+    status: dict = {}
 
 
 def _clean(text: str | None) -> str:
@@ -79,9 +104,13 @@ def parse_amount(text: str | None) -> float:
     return -v if neg else v
 
 
-def _header_kind(first_cell: str) -> tuple[bool, str | None]:
-    """(is a breakdown header/marker, breakdown) for a first-column text."""
-    s = _clean(first_cell)
+def _is_value(cell: str) -> bool:
+    return bool(_VALUE_RE.match(_clean(cell).replace("−", "-")))
+
+
+def _header_kind(cell: str) -> tuple[bool, str | None]:
+    """(is a breakdown marker, breakdown) for one cell text."""
+    s = _clean(cell)
     s = re.sub(r"^主营业务", "", s)
     for key, kind in HEADER_KINDS.items():
         if s == key:
@@ -89,27 +118,37 @@ def _header_kind(first_cell: str) -> tuple[bool, str | None]:
     return False, None
 
 
-def _is_title(first_cell: str) -> bool:
-    s = _clean(first_cell)
+def _is_title(text: str) -> bool:
+    s = _clean(text)
     return bool(s) and (s.endswith("情况") or "说明" in s or s.startswith("主营业务分")
                         or bool(re.match(r"^[(（]?\d+[)）.]", s)))
 
 
-def _revenue_cols(cells: list[str]) -> tuple[int | None, int | None, str]:
-    """Column of current revenue and cost in a header row, and the layout name."""
-    rev = cost = None
-    for j, c in enumerate(cells[1:], start=1):
-        s = _clean(c)
-        if rev is None and s.startswith("营业收入") and "比上年" not in s and "增减" not in s:
-            rev = j
-        elif cost is None and s.startswith("营业成本") and "比上年" not in s and "增减" not in s:
-            cost = j
+def _is_rev_label(s: str) -> bool:
+    return (s.startswith(("营业收入", "主营业务收入", "主营收入")) and "比上年" not in s and "增减" not in s
+            and "占" not in s and "合计" not in s)
+
+
+def _header_columns(cells: list[str]) -> dict | None:
+    """Revenue / cost positions among the value cells of a header row, by the header's text.
+
+    ``cells`` are the non-empty cells of the row. A leading marker (分行业) or row label is not a column.
+    Returns {"rev": i, "cost": j or None, "kind": "sse" | "szse"} or None when the row has no revenue
+    column.
+    """
+    cols = list(cells)
+    if cols and (_header_kind(cols[0])[0] or not re.search(r"收入|成本|金额|毛利|比重|增减|比例|占", cols[0])):
+        cols = cols[1:]
+    rev = next((j for j, c in enumerate(cols) if _is_rev_label(c)), None)
     if rev is not None:
-        return rev, cost, "sse"
-    for j, c in enumerate(cells[1:], start=1):
-        if _clean(c) == "金额":
-            return j, None, "szse"
-    return None, None, ""
+        cost = next((j for j, c in enumerate(cols) if c.startswith(("营业成本", "主营业务成本"))
+                     and "比上年" not in c and "增减" not in c), None)
+        return {"rev": rev, "cost": cost, "kind": "sse"}
+    rev = next((j for j, c in enumerate(cols) if c == "金额" or c.endswith("金额") and len(c) <= 6
+                and "成本" not in c), None)
+    if rev is not None and any("营业收入" in c or "收入" in c for c in cols):
+        return {"rev": rev, "cost": None, "kind": "szse"}
+    return None
 
 
 class _Walker:
@@ -119,84 +158,122 @@ class _Walker:
         self.sections: list[dict] = []
         self.cur: dict | None = None      # open section
         self.layout: dict | None = None   # current header columns
-        self.pending = ""                 # text mode: name fragment waiting for its number row
+        self.pending = ""                 # name fragment waiting for its number row
         self.pending_y: float | None = None
+        self.total: tuple[float, float, int] | None = None  # (raw total, unit, page) of the current table
+        self.stream_unit: tuple[float, str] | None = None   # unit read from the row stream (TXT/HTML)
 
-    def start_table(self, ncols: int, first_row: list[str]) -> None:
-        # keep the open section only if this table continues it (same width, starts with data)
-        if self.cur is not None:
-            is_hdr, _ = _header_kind(first_row[0] if first_row else "")
-            if ncols != self.cur["ncols"] or is_hdr or _is_title(first_row[0] if first_row else ""):
-                self.cur = None
-        if self.cur is None:
-            self.layout = None if not (self.layout and self.layout.get("ncols") == ncols
-                                       and self.layout["kind"] == "szse") else self.layout
+    def start_table(self, first_row: list[str]) -> None:
+        """A new table: it continues the open section only when it starts with data (or a header tail)."""
+        ne = [c for c in (_clean(x) for x in first_row) if c]
+        if self.cur is None or not ne:
+            return
+        data = len(ne) >= 2 and not _is_value(ne[0]) and any(not np.isnan(parse_amount(c)) for c in ne[1:])
+        tail = all(_HEADER_TAIL.match(c) for c in ne)
+        if not (data or tail):
+            self.close()
 
-    def row(self, cells: list[str], page: int, unit: float, y: float | None = None) -> None:
-        """Consume one row. ``y`` (text mode only) enables joining names wrapped onto two lines."""
-        if not cells:
+    def close(self) -> None:
+        self.cur = None
+        self.pending = ""
+        self.pending_y = None
+
+    def row(self, cells: list[str], page: int, unit: tuple[float, str] | None, y: float | None = None) -> None:
+        """Consume one row. ``y`` (text mode only) enables joining names wrapped onto two lines.
+
+        ``unit`` is (factor, where) of the 单位 statement in force for this row, or None when unknown.
+        """
+        ne = [c for c in (_clean(x) for x in cells) if c]
+        if not ne:
             return
-        first = cells[0] or ""
-        is_hdr, kind = _header_kind(first)
-        rev, cost, lay = _revenue_cols(cells)
-        if rev is not None and lay == "sse" and is_hdr:
-            self.layout = {"rev": rev, "cost": cost, "kind": "sse", "ncols": len(cells)}
-            self._open(kind, len(cells))
+        text = "".join(ne)
+        m = _UNIT_RE.search(text)
+        if m and len(text) <= 40 and not any(not np.isnan(parse_amount(c)) for c in ne):
+            self.stream_unit = (UNIT_FACTORS[m.group(1)], f"单位 line p{page}")
             return
-        if rev is not None and lay == "szse":
-            self.layout = {"rev": rev, "cost": None, "kind": "szse", "ncols": len(cells)}
-            self.cur = None
-            return
-        if is_hdr and self.layout is not None and self.layout["kind"] == "szse" \
-                and all(not _clean(c) for c in cells[1:]):
-            self._open(kind, len(cells))
-            return
-        if is_hdr or _is_title(first):
-            self.cur = None
-            self.pending = ""
-            return
-        if self.cur is None or self.layout is None:
-            return
-        name = _clean(first)
-        r = self.layout["rev"]
-        revenue = parse_amount(cells[r]) if r < len(cells) else float("nan")
-        if np.isnan(revenue):
-            if y is not None and name:
-                # text mode: a name fragment. Glue it to the row just above when close, else keep it as
-                # the prefix of the next data row (numbers centred between two name lines).
+        if unit is None:
+            unit = self.stream_unit
+        amounts = [c for c in ne if not np.isnan(parse_amount(c))]
+        markers = [(c, k) for c in ne for ok, k in [_header_kind(c)] if ok]
+        if not amounts:
+            hdr = _header_columns(ne)
+            if hdr is not None:
+                self.layout = hdr
+                if markers:
+                    self._open(markers[0][1], unit, page)
+                else:
+                    self.close()
+                    self.total = None
+                return
+            if markers:
+                if len(ne) > 1 and not (len(ne) == 2 and _is_title(ne[1])):
+                    # a marker heading a table without a revenue column (成本分析表): not a breakdown
+                    self.layout = None
+                    self.close()
+                elif self.layout is not None and self.layout["kind"] == "szse":
+                    self._open(markers[0][1], unit, page)
+                else:
+                    self.close()
+                return
+            if _is_title(text):
+                self.close()
+                return
+            if self.cur is not None and y is not None and not _HEADER_TAIL.match(text) \
+                    and "%" not in text and re.search(r"[\u4e00-\u9fffA-Za-z]", text):
+                # a name fragment: glue it to the row just above when close, else keep it as the prefix
+                # of the next data row (numbers centred between two name lines).
                 last = self.cur["rows"][-1] if self.cur["rows"] else None
                 if last is not None and last.get("y") is not None and 0 < y - last["y"] < 14 \
                         and not self.pending:
-                    last["segment"] += name
+                    last["segment"] += text
                 else:
-                    self.pending += name
+                    self.pending += text
                     self.pending_y = y
             return
+        # a row with amounts: name = the cells before the first value
+        k = next(i for i, c in enumerate(ne) if _is_value(c))
+        name = "".join(ne[:k])
+        values = ne[k:]
+        if self.layout is None:
+            return
+        rev = parse_amount(values[self.layout["rev"]]) if self.layout["rev"] < len(values) else float("nan")
+        if np.isnan(rev) or "%" in values[self.layout["rev"]]:
+            return
         if self.pending:
-            if y is not None and self.pending_y is not None and 0 < y - self.pending_y < 20:
+            if y is None or (self.pending_y is not None and 0 < y - self.pending_y < 20):
                 name = self.pending + name
             self.pending = ""
             self.pending_y = None
         if not name:
             return
+        if _TOTAL_RE.search(name) and self.cur is None:
+            self.total = (rev, unit, page)   # SZSE 营业收入合计 above the sections
+            return
+        if self.cur is None:
+            return
         c = self.layout["cost"]
-        cost = parse_amount(cells[c]) if c is not None and c < len(cells) else float("nan")
-        self.cur["rows"].append({"segment": name, "revenue": revenue * unit,
-                                 "cost": cost * unit, "page": page, "y": y})
+        cost = parse_amount(values[c]) if c is not None and c < len(values) else float("nan")
+        if _TOTAL_RE.search(name) and self.cur["total"] is None:
+            self.cur["total"] = (rev, unit, page)
+        if self.cur["unit"] is None and unit is not None:
+            self.cur["unit"] = unit
+        self.cur["rows"].append({"segment": name, "revenue": rev, "cost": cost, "page": page, "y": y})
 
-    def _open(self, kind: str | None, ncols: int) -> None:
+    def _open(self, kind: str | None, unit, page: int) -> None:
+        self.pending = ""
         if kind is None:  # e.g. 分销售模式: a breakdown we do not use
             self.cur = None
             return
-        self.cur = {"breakdown": kind, "rows": [], "ncols": ncols}
+        if self.cur is not None and self.cur["breakdown"] == kind and not self.cur["rows"]:
+            return  # a sub-header 主营业务分产品情况 followed by its header row 分产品 | 营业收入 | ...
+        self.cur = {"breakdown": kind, "rows": [], "unit": unit, "page": page,
+                    "total": self.total if self.layout and self.layout["kind"] == "szse" else None}
         self.sections.append(self.cur)
-
-
 def _page_units(page) -> list[tuple[float, float]]:
     """(bottom y, factor) of every 单位：… statement on the page, read line by line."""
     out = []
     for r in page.search_for("单位"):
-        line = page.get_text("text", clip=pymupdf_rect(r.x0 - 1, r.y0 - 1, page.rect.x1, r.y1 + 1))
+        line = page.get_text("text", clip=pymupdf_rect(r.x0 - 40, r.y0 - 1, page.rect.x1, r.y1 + 1))
         m = _UNIT_RE.search(_clean(line))
         if m:
             out.append((r.y1, UNIT_FACTORS[m.group(1)]))
@@ -289,8 +366,12 @@ def _text_tables(page, carry=None) -> tuple[list[tuple[float, list[list[str]], d
                 cells[1] = t
             elif best is cost and not cells[2]:
                 cells[2] = t
-        if not cells[1] and (_is_title(text) or _header_kind(text)[0]):
-            out_rows.append([text])
+        if not cells[1]:
+            if _is_title(text) or _header_kind(text)[0]:
+                out_rows.append([text])
+            else:
+                out_rows.append([name])
+                geoms[len(out_rows) - 1] = y
             continue
         out_rows.append(cells)
         geoms[len(out_rows) - 1] = y
@@ -298,106 +379,40 @@ def _text_tables(page, carry=None) -> tuple[list[tuple[float, list[list[str]], d
     return ([(top, out_rows, geoms)] if out_rows else []), cols
 
 
-def _candidate_pages(doc, pages: list[int]) -> list[int]:
+
+
+# ----------------------------------------------------------------------------- row sources
+
+def _candidate_pages(page_texts: list[str]) -> list[int]:
+    """1-based pages whose text looks like a revenue breakdown (see the module docstring)."""
     cands = []
-    for pno in pages:
-        t = _clean(doc[pno - 1].get_text())
+    for pno, raw in enumerate(page_texts, 1):
+        t = _clean(raw)
         if ("分行业" in t or "分产品" in t) and ("营业收入构成" in t or ("营业收入" in t and "营业成本" in t)):
             cands.append(pno)
     return cands
 
 
-def _infer_firm_year(path: Path) -> tuple[str | None, int | None]:
-    m = re.match(r"^(\d{6})[_\-](\d{4})", path.name)
-    return (m.group(1), int(m.group(2))) if m else (None, None)
+def _pages_to_read(cands: list[int], n: int) -> list[int]:
+    return sorted({p for c in cands for p in (c - 1, c, c + 1) if 1 <= p <= n})
 
 
-def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, year: int | None = None,
-                            method: str = "auto") -> Extraction:
-    """Extract breakdown rows from the given 1-based pages only (an iterable or range), in order.
-
-    ``method``: "table" (pymupdf's table finder), "text" (word positions) or "auto" (table, falling back
-    to text when the table finder yields no breakdown row). Firm and year default to the file name
-    pattern ``<6-digit code>_<year>...pdf``.
-    """
-    path = Path(pdf)
-    if method not in ("auto", "table", "text"):
-        raise ValueError(f"method must be 'auto', 'table' or 'text', not {method!r}")
-    f0, y0 = _infer_firm_year(path)
-    firm = firm if firm is not None else f0
-    year = year if year is not None else y0
-    if firm is None or year is None:
-        return Extraction(empty_segments(), f"firm/year unknown for {path.name}: pass firm= and year=")
-    firm = str(firm).zfill(6)
-    try:
-        import pymupdf
-    except ImportError as exc:  # pragma: no cover
-        return Extraction(empty_segments(), f"pymupdf not available: {exc}")
-    try:
-        doc = pymupdf.open(path)
-    except Exception as exc:  # noqa: BLE001 - any open failure is a reason, not a crash
-        return Extraction(empty_segments(), f"cannot open {path.name}: {type(exc).__name__}: {exc}")
-    try:
-        n = doc.page_count
-        pages = [int(p) for p in pages if 1 <= int(p) <= n]
-        if not pages:
-            return Extraction(empty_segments(), f"no valid page in the range asked ({path.name} has {n} pages)")
-        methods = ["table", "text"] if method == "auto" else [method]
-        notes: list[str] = []
-        for m in methods:
-            try:
-                frame, mnotes = _extract(doc, pages, m, path.name, firm, int(year))
-            except Exception as exc:  # noqa: BLE001
-                notes.append(f"{m}: failed with {type(exc).__name__}: {exc}")
-                continue
-            notes.extend(f"{m}: {x}" for x in mnotes)
-            if len(frame):
-                return Extraction(frame, None, tuple(notes))
-        has_text = any(doc[p - 1].get_text().strip() for p in pages)
-        why = ("no text layer on these pages (scanned report?)" if not has_text else
-               "no 分行业/分产品 revenue table with a 营业收入 column found")
-        return Extraction(empty_segments(), f"{path.name} pages {pages[0]}-{pages[-1]}: {why}", tuple(notes))
-    except Exception as exc:  # noqa: BLE001
-        return Extraction(empty_segments(), f"{path.name}: unreadable ({type(exc).__name__}: {exc})")
-    finally:
-        doc.close()
-
-
-def extract_breakdown(pdf: str | Path, firm: str | None = None, year: int | None = None,
-                      method: str = "auto") -> Extraction:
-    """Find the breakdown table anywhere in the report and extract it (see module docstring)."""
-    path = Path(pdf)
-    try:
-        import pymupdf
-        with pymupdf.open(path) as doc:
-            cands = _candidate_pages(doc, list(range(1, doc.page_count + 1)))
-            n = doc.page_count
-    except Exception as exc:  # noqa: BLE001
-        return Extraction(empty_segments(), f"cannot open {path.name}: {type(exc).__name__}: {exc}")
-    if not cands:
-        return Extraction(empty_segments(), f"{path.name}: no page mentions 分行业/分产品 with 营业收入 and 营业成本")
-    pages = sorted({p for c in cands for p in (c, c + 1) if p <= n})
-    return extract_breakdown_pages(path, pages, firm=firm, year=year, method=method)
-
-
-def _extract(doc, pages: list[int], method: str, fname: str, firm: str, year: int):
-    walker = _Walker()
-    notes: list[str] = []
-    unit_carry: float | None = None
+def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[str]) -> None:
+    """Feed the walker with the rows of the given PDF pages (table finder or word positions)."""
+    unit_carry: tuple[float, str] | None = None
     prev_page = None
     text_cols = None
     for pno in pages:
         page = doc[pno - 1]
         if prev_page is not None and pno != prev_page + 1:
-            walker.cur = None  # no continuation across a gap in the page list
+            walker.close()  # no continuation across a gap in the page list
+            unit_carry = None
         prev_page = pno
         if method == "table":
             tables = []
             for t in page.find_tables().tables:
-                rows = []
-                for r in t.rows:
-                    rows.append([_clean(page.get_text("text", clip=c)) if c is not None else ""
-                                 for c in r.cells])
+                rows = [[_clean(page.get_text("text", clip=c)) if c is not None else "" for c in r.cells]
+                        for r in t.rows]
                 tables.append((t.bbox[1], rows, {}))
         else:
             tables, text_cols = _text_tables(page, text_cols if walker.cur is not None else None)
@@ -406,23 +421,351 @@ def _extract(doc, pages: list[int], method: str, fname: str, firm: str, year: in
             if not rows:
                 continue
             above = [(y1, f) for y1, f in units if y1 <= y_top + 2]
-            if above:
-                unit = max(above)[1]
-            elif unit_carry is not None:
-                unit = unit_carry
-            else:
-                unit = 1.0
-                if walker.cur is None:
-                    notes.append(f"p{pno}: no 单位 statement found above the table; assumed 元")
-            walker.start_table(len(rows[0]), rows[0])
+            unit = (max(above)[1], f"单位 line p{pno}") if above else unit_carry
+            walker.start_table(rows[0])
             for i, cells in enumerate(rows):
                 walker.row(cells, pno, unit, geoms.get(i))
-            if walker.cur is not None:
-                walker.cur["unit"] = unit
         if units:
-            unit_carry = max(units)[1]
+            unit_carry = (max(units)[1], f"单位 line p{pno} (page before the table)")
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _txt_pages(text: str) -> list[str]:
+    """Split a plain-text report into pages: form feeds, else its running header line (a line that
+    recurs, digits masked, on many pages and names the report); the header and a page-number line
+    right after it are dropped."""
+    if "\f" in text:
+        return text.split("\f")
+    lines = text.split("\n")
+    keys = [_DIGITS.sub("#", _clean(ln)) for ln in lines]
+    counts: dict[str, int] = {}
+    for k in keys:
+        if k and "报告" in k and len(k) <= 40:
+            counts[k] = counts.get(k, 0) + 1
+    heads = {k for k, c in counts.items() if c >= 5}
+    if not heads:
+        return [text]
+    pages: list[list[str]] = [[]]
+    skip_number = False
+    for ln, k in zip(lines, keys):
+        if k in heads:
+            pages.append([])
+            skip_number = True
+            continue
+        if skip_number and re.fullmatch(r"\d{1,4}", k or "x"):
+            skip_number = False
+            continue
+        if k:
+            skip_number = False
+        pages[-1].append(ln)
+    return ["\n".join(p) for p in pages]
+
+
+def _line_rows(page_texts: list[str], walker: _Walker, pages: list[int]) -> None:
+    """Feed the walker with whitespace-split lines of text pages (TXT, JSON-lines): a line becomes its
+    name (the words before the first value) followed by its values."""
+    prev = None
+    for pno in pages:
+        if prev is not None and pno != prev + 1:
+            walker.close()
+        prev = pno
+        for i, ln in enumerate(page_texts[pno - 1].split("\n")):
+            toks = unicodedata.normalize("NFKC", ln).split()
+            if not toks:
+                continue
+            k = next((j for j, t in enumerate(toks) if _is_value(t)), len(toks))
+            cells = ["".join(toks[:k])] + toks[k:] if k < len(toks) else toks
+            walker.row(cells, pno, None, y=15.0 * i)
+
+
+_TABLE_RE = re.compile(r"<table\b.*?</table\s*>", re.IGNORECASE | re.DOTALL)
+_TR_RE = re.compile(r"<tr\b.*?(?:</tr\s*>|(?=<tr\b)|$)", re.IGNORECASE | re.DOTALL)
+_TD_RE = re.compile(r"<t[dh]\b[^>]*>(.*?)(?=<t[dh]\b|</tr|$)", re.IGNORECASE | re.DOTALL)
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def _html_text(s: str) -> str:
+    return _html.unescape(_TAG_RE.sub(" ", s))
+
+
+def html_blocks(doc: str) -> list[tuple[str, object]]:
+    """HTML as a list of ("text", line) and ("table", rows of cell texts), in document order."""
+    out: list[tuple[str, object]] = []
+    pos = 0
+    for m in _TABLE_RE.finditer(doc):
+        before = re.sub(r"<br\s*/?>|</(?:p|h\d?|div|li)>", "\n", doc[pos:m.start()], flags=re.IGNORECASE)
+        out.extend(("text", ln) for ln in _html_text(before).split("\n") if ln.strip())
+        rows = [[_html_text(td) for td in _TD_RE.findall(tr)] for tr in _TR_RE.findall(m.group(0))]
+        out.append(("table", [r for r in rows if any(c.strip() for c in r)]))
+        pos = m.end()
+    tail = re.sub(r"<br\s*/?>|</(?:p|h\d?|div|li)>", "\n", doc[pos:], flags=re.IGNORECASE)
+    out.extend(("text", ln) for ln in _html_text(tail).split("\n") if ln.strip())
+    return out
+
+
+def _html_rows(blocks, walker: _Walker) -> None:
+    for kind, item in blocks:
+        if kind == "text":
+            walker.row([item], 1, None)
+        elif item:
+            walker.start_table(item[0])
+            for cells in item:
+                walker.row(cells, 1, None)
+
+
+# ----------------------------------------------------------------------------- key figures
+
+_KEY_REV = re.compile(r"营业(?:总)?收入(?:[(（](?:人民币)?(百万元|千元|万元|亿元|元)[)）])?(?:注\d*)?"
+                      r"[^\d\-]{0,12}?(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+\.\d+)(?![\d,])")
+def _squeeze(text: str) -> str:
+    """NFKC text with whitespace removed except between two numbers (which stay one space apart)."""
+    t = unicodedata.normalize("NFKC", text)
+    return re.sub(r"\s+", lambda m: " " if m.start() > 0 and m.end() < len(t) and t[m.start() - 1] in "0123456789%"
+                  and (t[m.end()].isdigit() or t[m.end()] in "-(") else "", t)
+
+
+def key_figures(page_texts: list[str], max_pages: int = 30) -> dict | None:
+    """营业收入 of the key-figures table (主要会计数据), in yuan, with its page and unit.
+
+    The first page (among the first ``max_pages``) that has 主要会计数据 and a 营业收入 row followed by an
+    amount; the unit is the one in the row label (营业收入（元）) or the last 单位 statement before the
+    row on that page (else 元, which the status records as assumed). None when not found.
+    """
+    for pno, raw in enumerate(page_texts[:max_pages], 1):
+        t = _squeeze(raw)
+        i = t.find("主要会计数据")
+        if i < 0:
+            continue
+        m = _KEY_REV.search(t, i)
+        if m is None and pno < len(page_texts):  # the table starts on the next page
+            nxt = _squeeze(page_texts[pno])
+            m = _KEY_REV.search(nxt)
+            if m is not None and m.start() < 600:
+                pno, t = pno + 1, nxt
+            else:
+                m = None
+        if m is None:
+            continue
+        if m.group(1):
+            unit, where = m.group(1), "row label"
+        else:
+            units = list(_UNIT_RE.finditer(t, 0, m.start()))
+            unit, where = (units[-1].group(1), "单位 line") if units else ("元", "assumed (no 单位 line)")
+        return {"value": parse_amount(m.group(2)) * UNIT_FACTORS[unit], "raw": m.group(2), "page": pno,
+                "unit": unit, "unit_where": where}
+    return None
+
+
+# ----------------------------------------------------------------------------- reconciliation
+
+def _unit_name(f: float | None) -> str:
+    return next((k for k, v in UNIT_FACTORS.items() if v == f), "") if f is not None else ""
+
+
+def _decide_unit(raw_sum: float, stated: tuple[float, str] | None, total: float | None):
+    """(factor, how decided, gap) for a section whose raw values add to ``raw_sum``.
+
+    ``total`` is the operating revenue in yuan (None when the key figures were not found).
+    """
+    f_st = stated[0] if stated else None
+    where = stated[1] if stated else "no 单位 statement found"
+    if total is None or not total or not np.isfinite(raw_sum):
+        f = f_st if f_st is not None else 1.0
+        how = f"stated ({where}), not reconciled: 营业收入 not found" if f_st is not None \
+            else "assumed 元 (no 单位 statement, 营业收入 not found): NOT CHECKED"
+        return f, how, float("nan")
+
+    def ok(f):
+        return RECONCILE_LOW <= raw_sum * f / total <= RECONCILE_HIGH
+
+    if f_st is not None and ok(f_st):
+        return f_st, f"stated ({where}), reconciled to 营业收入", raw_sum * f_st / total - 1
+    passing = [f for f in UNIT_FACTORS.values() if ok(f)]
+    if passing:
+        f = min(passing, key=lambda x: abs(np.log(raw_sum * x / total)))
+        if f_st is None:
+            how = f"decided by reconciliation to 营业收入 ({_unit_name(f)}; no 单位 statement found)"
+        else:
+            how = (f"unit corrected by reconciliation: stated {_unit_name(f_st)} ({where}) is off by a factor "
+                   f"{f / f_st:g}; {_unit_name(f)} used")
+        return f, how, raw_sum * f / total - 1
+    f = f_st if f_st is not None else 1.0
+    return f, f"stated ({where}) but does not reconcile to 营业收入 under any unit", raw_sum * f / total - 1
+
+
+def _is_total_name(name: str) -> bool:
+    return bool(_TOTAL_RE.search(name)) or name in ("营业收入", "主营业务收入", "主营业务")
+
+
+# ----------------------------------------------------------------------------- driver
+
+def _infer_firm_year(path: Path) -> tuple[str | None, int | None]:
+    m = re.match(r"^(\d{6})[_\-](\d{4})(?![0-9])", path.name)
+    return (m.group(1), int(m.group(2))) if m else (None, None)
+
+
+def report_format(path: Path) -> str:
+    s = path.suffix.lower()
+    return {".pdf": "pdf", ".txt": "txt", ".htm": "html", ".html": "html", ".jsonl": "jsonl"}.get(s, s.lstrip("."))
+
+
+def read_jsonl_pages(path: str | Path) -> list[str]:
+    """Pages of a JSON-lines page corpus: one {"page": n, "inside": "..."} object per line, in page order.
+
+    Raises ValueError naming the file and line when a line is not such an object.
+    """
+    pages: list[tuple[int, str]] = []
+    with open(path, encoding="utf-8-sig") as fh:
+        for i, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                pages.append((int(obj["page"]), str(obj["inside"])))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{Path(path).name} line {i}: not a {{\"page\": n, \"inside\": \"...\"}} "
+                                 f"object ({type(exc).__name__}: {exc})") from None
+    pages.sort(key=lambda x: x[0])
+    return [p for _, p in pages]
+
+
+def _text_of(path: Path, fmt: str):
+    """(page texts, html blocks or None) of a non-PDF report."""
+    if fmt == "jsonl":
+        return read_jsonl_pages(path), None
+    from analysis.text.pdf import decode_bytes
+    data = path.read_bytes()
+    if fmt == "html":
+        text = decode_bytes(data, html=True)
+        blocks = html_blocks(text)
+        return ["\n".join(str(x) if k == "text" else " ".join(" ".join(r) for r in x) for k, x in blocks)], blocks
+    return _txt_pages(decode_bytes(data)), None
+
+
+def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, year: int | None = None,
+                            method: str = "auto") -> Extraction:
+    """Extract breakdown rows from the given 1-based pages only (an iterable or range), in order.
+
+    ``method``: "table" (pymupdf's table finder), "text" (word positions) or "auto" (table, falling back
+    to text when the table finder yields no breakdown row); ignored for TXT/HTML/JSON-lines. Firm and year
+    default to the file name pattern ``<6-digit code>_<year>...``.
+    """
+    return _extract_report(Path(pdf), firm, year, method, pages=list(pages))
+
+
+def extract_breakdown(pdf: str | Path, firm: str | None = None, year: int | None = None,
+                      method: str = "auto") -> Extraction:
+    """Find the breakdown table anywhere in the report, extract and reconcile it (module docstring).
+
+    The returned ``status`` dict has the fields :data:`STATUS_FIELDS`.
+    """
+    return _extract_report(Path(pdf), firm, year, method, pages=None)
+
+
+def _empty(reason: str, notes=(), status: dict | None = None) -> Extraction:
+    st = {k: None for k in STATUS_FIELDS}
+    st["breakdown_found"] = False
+    st.update(status or {})
+    return Extraction(empty_segments(), reason, tuple(notes), st)
+
+
+def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None) -> Extraction:
+    if method not in ("auto", "table", "text"):
+        raise ValueError(f"method must be 'auto', 'table' or 'text', not {method!r}")
+    fmt = report_format(path)
+    f0, y0 = _infer_firm_year(path)
+    firm = firm if firm is not None else f0
+    year = year if year is not None else y0
+    if firm is None or year is None:
+        return _empty(f"firm/year unknown for {path.name}: pass firm= and year=", status={"format": fmt})
+    firm = str(firm).zfill(6)
+    if fmt == "pdf":
+        return _extract_pdf(path, firm, int(year), method, pages)
+    if fmt not in ("txt", "html", "jsonl"):
+        return _empty(f"{path.name}: unsupported report format {fmt!r}", status={"format": fmt})
+    try:
+        texts, blocks = _text_of(path, fmt)
+    except (OSError, ValueError) as exc:
+        return _empty(f"{path.name}: {fmt} report cannot be read ({exc})", status={"format": fmt})
+    n = len(texts)
+    kf = key_figures(texts)
+    walker = _Walker()
+    if blocks is not None:
+        pages_read = [1]
+        _html_rows(blocks, walker)
+    else:
+        cands = _candidate_pages(texts)
+        pages_read = [p for p in (pages or _pages_to_read(cands, n)) if 1 <= p <= n]
+        _line_rows(texts, walker, pages_read)
+    return _finish(walker, [], path.name, firm, int(year), kf, fmt, "lines" if blocks is None else "html",
+                   pages_read, n)
+
+
+def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int] | None) -> Extraction:
+    try:
+        import pymupdf
+    except ImportError as exc:  # pragma: no cover
+        return _empty(f"pymupdf not available: {exc}")
+    try:
+        doc = pymupdf.open(path)
+    except Exception as exc:  # noqa: BLE001 - any open failure is a reason, not a crash
+        return _empty(f"cannot open {path.name}: {type(exc).__name__}: {exc}", status={"format": "pdf"})
+    try:
+        n = doc.page_count
+        texts = [doc[i].get_text() for i in range(n)]
+        kf = key_figures(texts)
+        if pages is None:
+            cands = _candidate_pages(texts)
+            if not cands:
+                return _empty(f"{path.name}: no page mentions 分行业/分产品 with 营业收入 and 营业成本",
+                              status=_kf_status({"format": "pdf", "pages_read": ""}, kf))
+            pages = _pages_to_read(cands, n)
+        pages = [int(p) for p in pages if 1 <= int(p) <= n]
+        if not pages:
+            return _empty(f"no valid page in the range asked ({path.name} has {n} pages)", status={"format": "pdf"})
+        methods = ["table", "text"] if method == "auto" else [method]
+        notes: list[str] = []
+        for m in methods:
+            walker = _Walker()
+            try:
+                _pdf_rows(doc, pages, m, walker, notes)
+            except Exception as exc:  # noqa: BLE001
+                notes.append(f"{m}: failed with {type(exc).__name__}: {exc}")
+                continue
+            ex = _finish(walker, notes, path.name, firm, year, kf, "pdf", m, pages, n)
+            if len(ex.segments):
+                return ex
+        has_text = any(texts[p - 1].strip() for p in pages)
+        why = ("no text layer on these pages (scanned report?)" if not has_text else
+               "no 分行业/分产品 revenue table with a 营业收入 column found")
+        return _empty(f"{path.name} pages {pages[0]}-{pages[-1]}: {why}", notes,
+                      _kf_status({"format": "pdf", "pages_read": _pages_str(pages)}, kf))
+    except Exception as exc:  # noqa: BLE001
+        return _empty(f"{path.name}: unreadable ({type(exc).__name__}: {exc})", status={"format": "pdf"})
+    finally:
+        doc.close()
+
+
+def _pages_str(pages) -> str:
+    return ",".join(str(p) for p in pages)
+
+
+def _kf_status(st: dict, kf: dict | None) -> dict:
+    st["operating_revenue"] = kf["value"] if kf else None
+    st["operating_revenue_page"] = kf["page"] if kf else None
+    return st
+
+
+def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int, kf: dict | None,
+            fmt: str, method: str, pages_read: list[int], n_pages: int) -> Extraction:
+    """Keep the first section per breakdown, decide units by reconciliation, build frame and status."""
+    total = kf["value"] if kf else None
     seen: set[str] = set()
     out = []
+    st = _kf_status({"format": fmt, "method": method, "pages_read": _pages_str(pages_read)}, kf)
+    decided: dict[str, tuple] = {}
     for sec in walker.sections:
         if not sec["rows"]:
             continue
@@ -430,15 +773,35 @@ def _extract(doc, pages: list[int], method: str, fname: str, firm: str, year: in
             notes.append(f"later {sec['breakdown']} table on p{sec['rows'][0]['page']} ignored (first one kept)")
             continue
         seen.add(sec["breakdown"])
+        raw_sum = sum(r["revenue"] for r in sec["rows"] if not _is_total_name(r["segment"]))
+        f, how, gap = _decide_unit(raw_sum, sec["unit"], total)
+        decided[sec["breakdown"]] = (f, how, gap, raw_sum, sec)
         for r in sec["rows"]:
             out.append({"firm": firm, "year": year, "breakdown": sec["breakdown"], "segment": r["segment"],
-                        "revenue": r["revenue"], "cost": r["cost"], "source": f"report:{fname}#p{r['page']}"})
+                        "revenue": r["revenue"] * f, "cost": r["cost"] * f,
+                        "source": f"report:{fname}#p{r['page']}"})
     if not out:
-        return empty_segments(), notes
+        return _empty(f"{fname}: no 分行业/分产品 revenue table with a 营业收入 column found", notes, st)
     frame = pd.DataFrame(out, columns=list(SEGMENT_COLUMNS))
     frame["year"] = frame["year"].astype("int64")
     frame["revenue"] = frame["revenue"].astype("float64")
     frame["cost"] = frame["cost"].astype("float64")
     for c in ("firm", "breakdown", "segment", "source"):
         frame[c] = frame[c].astype(object)
-    return frame, notes
+    check = next(b for b in ("product", "industry", "region") if b in decided)
+    f, how, gap, raw_sum, sec = decided[check]
+    tot = sec["total"]
+    total_gap = (raw_sum / tot[0] - 1) if tot and tot[0] else None
+    st.update({
+        "breakdown_found": True, "breakdowns": ",".join(b for b in ("industry", "product", "region") if b in decided),
+        "table_pages": _pages_str(sorted({r["page"] for *_, s in decided.values() for r in s["rows"]})),
+        "unit": _unit_name(f), "unit_stated": _unit_name(sec["unit"][0]) if sec["unit"] else "",
+        "unit_decided_by": how, "table_total": tot[0] * f if tot else None, "breakdown_checked": check,
+        "breakdown_sum": raw_sum * f, "reconciliation_gap": gap,
+        "reconciled": bool(np.isfinite(gap) and RECONCILE_LOW - 1 <= gap <= RECONCILE_HIGH - 1),
+        "total_gap": total_gap,
+    })
+    for b, (fb, howb, *_rest) in decided.items():
+        if "corrected" in howb or "NOT CHECKED" in howb or "does not reconcile" in howb:
+            notes.append(f"{b}: {howb}")
+    return Extraction(frame, None, tuple(notes), st)

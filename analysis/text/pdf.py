@@ -33,6 +33,7 @@ __all__ = [
     "extract_html",
     "extract_pdf",
     "extract_txt",
+    "decode_bytes",
     "strip_headers_footers",
 ]
 
@@ -251,21 +252,24 @@ _TAG = re.compile(r"<[^>]+>")
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 
 
+def decode_bytes(data: bytes, html: bool = False) -> str:
+    """Text of a TXT or HTML report's bytes: the HTML's declared charset if any, else BOMs, UTF-8, GB18030."""
+    if html:
+        m = _CHARSET.search(data[:4096])
+        if m:
+            try:
+                return data.decode(m.group(1).decode("ascii").lower().replace("gb2312", "gb18030"))
+            except (LookupError, UnicodeDecodeError):
+                pass
+    return _decode(data)[0]
+
+
 def extract_html(path: str | Path) -> Extraction:
     """HTML report to normalized text (tags, scripts and styles dropped, entities decoded)."""
     data, err = _read(path)
     if err:
         return err
-    m = _CHARSET.search(data[:4096])
-    text = None
-    if m:
-        try:
-            text = data.decode(m.group(1).decode("ascii").lower().replace("gb2312", "gb18030"))
-        except (LookupError, UnicodeDecodeError):
-            text = None
-    if text is None:
-        text, _ = _decode(data)
-    text = _SCRIPT.sub(" ", text)
+    text = _SCRIPT.sub(" ", decode_bytes(data, html=True))
     text = _TAG.sub("\n", text)
     text = html.unescape(text)
     return _finish([text], 1, OK)
