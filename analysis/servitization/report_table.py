@@ -64,10 +64,13 @@ UNIT_FACTORS = {"元": 1.0, "千元": 1e3, "万元": 1e4, "百万元": 1e6, "亿
 RECONCILE_LOW = 0.5
 RECONCILE_HIGH = 1.01
 #: Fields of the per-report status record (see :func:`extract_breakdown`).
-STATUS_FIELDS = ("format", "method", "breakdown_found", "breakdowns", "pages_read", "table_pages",
+STATUS_FIELDS = ("result", "format", "kind", "kind_evidence", "method", "breakdown_found", "breakdowns", "pages_read", "table_pages",
                  "unit", "unit_stated", "unit_decided_by", "operating_revenue", "operating_revenue_page",
                  "table_total", "breakdown_checked", "breakdown_sum", "reconciliation_gap", "reconciled",
-                 "total_gap")
+                 "gaps", "total_gap")
+#: ``result`` values: the breakdown was found and reconciles to 营业收入 / was found but 营业收入 was not
+#: found / was found and does not reconcile under any unit / no breakdown table / the file is unreadable.
+RESULTS = ("reconciled", "not_checked", "unreconciled", "no_breakdown", "unreadable")
 _UNIT_RE = re.compile(r"单位\s*[:：]\s*(?:人民币)?\s*(百万元|千元|万元|亿元|元)")
 _NUM_RE = re.compile(r"^[-−–]?\(?[-−–]?\d[\d,]*(\.\d+)?\)?$")
 _VALUE_RE = re.compile(r"^[-−–]?\(?[-−–]?\d[\d,]*(\.\d+)?\)?%?$|^[-—–]{1,2}$")
@@ -664,9 +667,10 @@ def extract_breakdown(pdf: str | Path, firm: str | None = None, year: int | None
     return _extract_report(Path(pdf), firm, year, method, pages=None)
 
 
-def _empty(reason: str, notes=(), status: dict | None = None) -> Extraction:
+def _empty(reason: str, notes=(), status: dict | None = None, result: str = "unreadable") -> Extraction:
     st = {k: None for k in STATUS_FIELDS}
     st["breakdown_found"] = False
+    st["result"] = result
     st.update(status or {})
     return Extraction(empty_segments(), reason, tuple(notes), st)
 
@@ -690,7 +694,7 @@ def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None
     except (OSError, ValueError) as exc:
         return _empty(f"{path.name}: {fmt} report cannot be read ({exc})", status={"format": fmt})
     n = len(texts)
-    kf = key_figures(texts)
+    kf = _report_facts(texts)
     walker = _Walker()
     if blocks is not None:
         pages_read = [1]
@@ -715,12 +719,12 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
     try:
         n = doc.page_count
         texts = [doc[i].get_text() for i in range(n)]
-        kf = key_figures(texts)
+        kf = _report_facts(texts)
         if pages is None:
             cands = _candidate_pages(texts)
             if not cands:
                 return _empty(f"{path.name}: no page mentions 分行业/分产品 with 营业收入 and 营业成本",
-                              status=_kf_status({"format": "pdf", "pages_read": ""}, kf))
+                              status=_kf_status({"format": "pdf", "pages_read": ""}, kf), result="no_breakdown")
             pages = _pages_to_read(cands, n)
         pages = [int(p) for p in pages if 1 <= int(p) <= n]
         if not pages:
@@ -741,7 +745,8 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
         why = ("no text layer on these pages (scanned report?)" if not has_text else
                "no 分行业/分产品 revenue table with a 营业收入 column found")
         return _empty(f"{path.name} pages {pages[0]}-{pages[-1]}: {why}", notes,
-                      _kf_status({"format": "pdf", "pages_read": _pages_str(pages)}, kf))
+                      _kf_status({"format": "pdf", "pages_read": _pages_str(pages)}, kf),
+                      result="no_breakdown" if has_text else "unreadable")
     except Exception as exc:  # noqa: BLE001
         return _empty(f"{path.name}: unreadable ({type(exc).__name__}: {exc})", status={"format": "pdf"})
     finally:
@@ -752,16 +757,27 @@ def _pages_str(pages) -> str:
     return ",".join(str(p) for p in pages)
 
 
-def _kf_status(st: dict, kf: dict | None) -> dict:
+def _report_facts(texts: list[str]) -> dict:
+    """Key figures (营业收入) and the kind of firm, read once from the report's page texts."""
+    from analysis.text.reports import report_kind
+    kf = key_figures(texts)
+    kind, ev = report_kind(texts)
+    return {"kf": kf, "kind": kind, "kind_evidence": ev}
+
+
+def _kf_status(st: dict, facts: dict) -> dict:
+    kf = facts.get("kf")
     st["operating_revenue"] = kf["value"] if kf else None
     st["operating_revenue_page"] = kf["page"] if kf else None
+    st["kind"] = facts.get("kind")
+    st["kind_evidence"] = facts.get("kind_evidence")
     return st
 
 
-def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int, kf: dict | None,
+def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int, kf: dict,
             fmt: str, method: str, pages_read: list[int], n_pages: int) -> Extraction:
     """Keep the first section per breakdown, decide units by reconciliation, build frame and status."""
-    total = kf["value"] if kf else None
+    total = kf["kf"]["value"] if kf.get("kf") else None
     seen: set[str] = set()
     out = []
     st = _kf_status({"format": fmt, "method": method, "pages_read": _pages_str(pages_read)}, kf)
@@ -781,14 +797,19 @@ def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int,
                         "revenue": r["revenue"] * f, "cost": r["cost"] * f,
                         "source": f"report:{fname}#p{r['page']}"})
     if not out:
-        return _empty(f"{fname}: no 分行业/分产品 revenue table with a 营业收入 column found", notes, st)
+        why = "no 分行业/分产品 revenue table with a 营业收入 column found"
+        if kf.get("kf") is None and not walker.sections:
+            why += f"; nor a 营业收入 in 主要会计数据: the {fmt} content does not parse as a report"
+        return _empty(f"{fname}: {why}", notes, st, result="no_breakdown" if kf.get("kf") else "unreadable")
     frame = pd.DataFrame(out, columns=list(SEGMENT_COLUMNS))
     frame["year"] = frame["year"].astype("int64")
     frame["revenue"] = frame["revenue"].astype("float64")
     frame["cost"] = frame["cost"].astype("float64")
     for c in ("firm", "breakdown", "segment", "source"):
         frame[c] = frame[c].astype(object)
-    check = next(b for b in ("product", "industry", "region") if b in decided)
+    usable = [b for b in ("product", "industry") if b in decided and np.isfinite(decided[b][2])]
+    check = (min(usable, key=lambda b: abs(decided[b][2])) if usable
+             else next(b for b in ("product", "industry", "region") if b in decided))
     f, how, gap, raw_sum, sec = decided[check]
     tot = sec["total"]
     total_gap = (raw_sum / tot[0] - 1) if tot and tot[0] else None
@@ -800,7 +821,10 @@ def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int,
         "breakdown_sum": raw_sum * f, "reconciliation_gap": gap,
         "reconciled": bool(np.isfinite(gap) and RECONCILE_LOW - 1 <= gap <= RECONCILE_HIGH - 1),
         "total_gap": total_gap,
+        "gaps": "; ".join(f"{b}:{decided[b][2]:+.4f}" for b in ("industry", "product", "region")
+                          if b in decided and np.isfinite(decided[b][2])),
     })
+    st["result"] = ("reconciled" if st["reconciled"] else "not_checked" if not np.isfinite(gap) else "unreconciled")
     for b, (fb, howb, *_rest) in decided.items():
         if "corrected" in howb or "NOT CHECKED" in howb or "does not reconcile" in howb:
             notes.append(f"{b}: {howb}")

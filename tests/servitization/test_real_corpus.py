@@ -1,0 +1,140 @@
+"""Every real report of ../shared/data (report_corpus/, real_reports/) against its hand-read fixture.
+
+The fixtures (tests/fixtures/real_reports/<code>_<year>.yaml) were written by reading the rendered pages
+by eye: identity, kind of firm, 营业收入 of the key-figures table, the breakdown sections with their
+amounts as printed, the unit and the pages. Nothing expected here comes from the extractor. For each
+report the test checks: identification (code, fiscal year) from the file name or the first pages; the
+kind of firm (banks and real estate recognised as non-manufacturers); the segments (names and amounts
+converted with the printed unit), the unit, the pages; the key-figure 营业收入; and the reconciliation gap,
+which must equal the gap computed from the fixture's own numbers (and be within 1% where the table covers
+the whole of operating revenue).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+
+from analysis.servitization.report_table import UNIT_FACTORS, extract_breakdown
+from analysis.text.reports import first_pages, identify_file, report_kind
+from tests.conftest import SHARED_DIR
+
+pytestmark = pytest.mark.shared
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "real_reports"
+DATA = SHARED_DIR / "data"
+NON_MANUFACTURERS = ("bank", "real_estate", "other")
+_TOTAL = re.compile(r"合计|总计|小计")
+
+
+def _fixtures() -> list[tuple[str, dict, str]]:
+    """(fixture id, fixture, format variant): the main file, plus an HTML version where one was read."""
+    out = []
+    for p in sorted(FIXTURES.glob("*.yaml")):
+        fx = yaml.safe_load(p.read_text(encoding="utf-8"))
+        out.append((p.stem, fx, "main"))
+        if fx.get("html_version", {}).get("same_table_as_table_rows"):
+            out.append((p.stem + "-html", fx, "html"))
+    return out
+
+
+CASES = _fixtures()
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(s)))
+
+
+def _amount(s: str) -> float:
+    s = _norm(s)
+    neg = s.startswith("-") or s.startswith("(")
+    v = float(s.strip("-()").replace(",", ""))
+    return -v if neg else v
+
+
+def _path(fx: dict, variant: str) -> Path:
+    folder = DATA / fx["folder"]
+    if not folder.is_dir():
+        pytest.skip(f"shared data not found at {folder} (the real reports live in ../shared, not in the repository)")
+    name = fx["html_version"]["file"] if variant == "html" else fx["file"]
+    p = folder / name
+    if not p.is_file():
+        pytest.skip(f"{p} is absent from the shared data")
+    return p
+
+
+_CACHE: dict[Path, object] = {}
+
+
+def _extract(path: Path, firm: str, year: int):
+    if path not in _CACHE:
+        _CACHE[path] = extract_breakdown(path, firm=firm, year=year)
+    return _CACHE[path]
+
+
+@pytest.mark.parametrize("fid,fx,variant", CASES, ids=[c[0] for c in CASES])
+def test_identification(fid, fx, variant):
+    path = _path(fx, variant)
+    ident, how = identify_file(path)
+    assert ident.ok, ident.reason
+    assert (ident.firm, ident.year) == (fx["identity"]["code"], fx["identity"]["fiscal_year"]), how
+    if fx["identity"].get("b_code") and fx["identity"]["b_code"] in path.name:
+        assert "B-share" in how  # the decision is recorded
+
+
+@pytest.mark.parametrize("fid,fx,variant", [c for c in CASES if c[2] == "main"], ids=[c[0] for c in CASES if c[2] == "main"])
+def test_kind_of_firm(fid, fx, variant):
+    path = _path(fx, variant)
+    kind, evidence = report_kind(first_pages(path, 40))
+    if fx["kind"] in NON_MANUFACTURERS:
+        assert kind == fx["kind"], evidence
+    else:
+        assert kind in ("manufacturer", "unknown"), evidence  # never taken for a non-manufacturer
+
+
+@pytest.mark.parametrize("fid,fx,variant", CASES, ids=[c[0] for c in CASES])
+def test_breakdown_against_fixture(fid, fx, variant):
+    path = _path(fx, variant)
+    ex = _extract(path, fx["identity"]["code"], fx["identity"]["fiscal_year"])
+    st = ex.status
+    kf = fx["key_figures"]
+    or_yuan = _amount(kf["operating_revenue"]) * UNIT_FACTORS[kf["unit"]]
+    assert st["operating_revenue"] == pytest.approx(or_yuan, rel=1e-12)
+    if variant == "main" and "page" in kf:
+        assert st["operating_revenue_page"] == kf["page"]
+    bd = fx["breakdown"]
+    if not bd["found"]:
+        assert ex.segments.empty and st["result"] == "no_breakdown", (st, ex.reason)
+        return
+    assert st["result"] == "reconciled", (st, ex.notes)
+    factor = UNIT_FACTORS[bd["unit"]]
+    assert st["unit"] == bd["unit"]
+    seg = ex.segments
+    for kind in ("industry", "product", "region"):
+        rows = bd["sections"].get(kind)
+        if not rows:
+            continue
+        got = seg[(seg["breakdown"] == kind) & ~seg["segment"].map(lambda s: bool(_TOTAL.search(s)))]
+        assert [_norm(s) for s in got["segment"]] == [_norm(r["segment"]) for r in rows], kind
+        assert list(got["revenue"]) == pytest.approx([_amount(r["revenue"]) * factor for r in rows], rel=1e-12)
+        with_cost = [r for r in rows if r.get("cost") is not None]
+        if len(with_cost) == len(rows):
+            assert list(got["cost"]) == pytest.approx([_amount(r["cost"]) * factor for r in rows], rel=1e-12)
+        if variant == "main" and all("page" in r for r in rows):
+            pages = [int(s.rsplit("#p", 1)[1]) for s in got["source"]]
+            assert pages == [r["page"] for r in rows], kind
+    # reconciliation: the gap reported is the one the fixture's own numbers give
+    checked = st["breakdown_checked"]
+    fx_sum = sum(_amount(r["revenue"]) for r in bd["sections"][checked]) * factor
+    assert st["reconciliation_gap"] == pytest.approx(fx_sum / or_yuan - 1, abs=1e-9)
+    best = min(abs(sum(_amount(r["revenue"]) for r in bd["sections"][k]) * factor / or_yuan - 1)
+               for k in ("industry", "product") if bd["sections"].get(k))
+    assert abs(st["reconciliation_gap"]) == pytest.approx(best, abs=1e-9)  # the closer of the two is checked
+    if best <= 0.01:
+        assert abs(st["reconciliation_gap"]) <= 0.01
+    if bd.get("total"):
+        assert st["table_total"] == pytest.approx(_amount(bd["total"]["revenue"]) * factor, rel=1e-12)
