@@ -46,7 +46,6 @@ separated by whitespace.
 from __future__ import annotations
 
 import html as _html
-import json
 import re
 import unicodedata
 from pathlib import Path
@@ -614,31 +613,11 @@ def report_format(path: Path) -> str:
     return {".pdf": "pdf", ".txt": "txt", ".htm": "html", ".html": "html", ".jsonl": "jsonl"}.get(s, s.lstrip("."))
 
 
-def read_jsonl_pages(path: str | Path) -> list[str]:
-    """Pages of a JSON-lines page corpus: one {"page": n, "inside": "..."} object per line, in page order.
-
-    Raises ValueError naming the file and line when a line is not such an object.
-    """
-    pages: list[tuple[int, str]] = []
-    with open(path, encoding="utf-8-sig") as fh:
-        for i, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                pages.append((int(obj["page"]), str(obj["inside"])))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{Path(path).name} line {i}: not a {{\"page\": n, \"inside\": \"...\"}} "
-                                 f"object ({type(exc).__name__}: {exc})") from None
-    pages.sort(key=lambda x: x[0])
-    return [p for _, p in pages]
-
-
 def _text_of(path: Path, fmt: str):
     """(page texts, html blocks or None) of a non-PDF report."""
+    from analysis.text.pdf import decode_bytes, read_jsonl_pages
     if fmt == "jsonl":
         return read_jsonl_pages(path), None
-    from analysis.text.pdf import decode_bytes
     data = path.read_bytes()
     if fmt == "html":
         text = decode_bytes(data, html=True)
@@ -829,3 +808,47 @@ def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int,
         if "corrected" in howb or "NOT CHECKED" in howb or "does not reconcile" in howb:
             notes.append(f"{b}: {howb}")
     return Extraction(frame, None, tuple(notes), st)
+
+
+# ----------------------------------------------------------------------------- batch (rule report_segments)
+
+#: Columns of data_clean/report_segments_status.csv: one row per report file, whatever happened to it.
+BATCH_STATUS_COLUMNS = ("file", "firm", "year", "scan_status", "identified_by", "rows", "reason", "notes") \
+    + STATUS_FIELDS
+
+
+def read_breakdowns(rows: pd.DataFrame, have: set[tuple[str, int]] | None = None, method: str = "auto",
+                    progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Breakdowns of the reports in ``rows`` (output of :func:`analysis.text.reports.scan_reports`).
+
+    Reports whose status is not ``pending`` (unidentified, duplicate) and firm-years in ``have`` (vendor
+    rows exist) are not read; each still gets a status row with the reason. Returns (segments, status).
+    """
+    found: list[pd.DataFrame] = []
+    status: list[dict] = []
+    have = have or set()
+    todo = rows.to_dict("records")
+    for i, r in enumerate(todo, 1):
+        firm = r.get("firm")
+        year = r.get("year")
+        known = firm is not None and not pd.isna(firm) and year is not None and not pd.isna(year)
+        base = {"file": r["file"], "firm": firm if known else None, "year": int(year) if known else None,
+                "scan_status": r.get("status"), "identified_by": r.get("identified_by", ""), "rows": 0,
+                "reason": r.get("reason") or "", "notes": ""}
+        if r.get("status") != "pending" or not known:
+            status.append({**base, "result": r.get("status") or "unidentified"})
+            continue
+        if (str(firm), int(year)) in have:
+            status.append({**base, "result": "vendor", "reason": "vendor segment rows exist for this firm-year"})
+            continue
+        ex = extract_breakdown(r["path"], firm=str(firm), year=int(year), method=method)
+        if len(ex.segments):
+            found.append(ex.segments)
+        reason = "; ".join(x for x in (base["reason"], ex.reason or "") if x)
+        status.append({**base, **ex.status, "rows": len(ex.segments), "reason": reason, "notes": "; ".join(ex.notes)})
+        if progress is not None and i % 20 == 0:
+            progress(f"{i}/{len(todo)} reports read")
+    segments = pd.concat(found, ignore_index=True) if found else empty_segments()
+    st = pd.DataFrame(status, columns=list(BATCH_STATUS_COLUMNS))
+    st["year"] = st["year"].astype("Int64")
+    return segments, st

@@ -18,6 +18,7 @@ no pages or no text and no images). Extraction functions never raise on a bad fi
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ __all__ = [
     "Extraction",
     "extract_file",
     "extract_html",
+    "extract_jsonl",
+    "read_jsonl_pages",
     "extract_pdf",
     "extract_txt",
     "decode_bytes",
@@ -275,9 +278,47 @@ def extract_html(path: str | Path) -> Extraction:
     return _finish([text], 1, OK)
 
 
+def read_jsonl_pages(path: str | Path) -> list[str]:
+    """Pages of a JSON-lines page corpus: one {"page": n, "inside": "..."} object per line, in page order.
+
+    Raises ValueError naming the file and line when a line is not such an object.
+    """
+    pages: list[tuple[int, str]] = []
+    with open(path, encoding="utf-8-sig") as fh:
+        for i, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                pages.append((int(obj["page"]), str(obj["inside"])))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{Path(path).name} line {i}: not a {{\"page\": n, \"inside\": \"...\"}} "
+                                 f"object ({type(exc).__name__}: {exc})") from None
+    pages.sort(key=lambda x: x[0])
+    return [p for _, p in pages]
+
+
+def extract_jsonl(path: str | Path) -> Extraction:
+    """JSON-lines page corpus (one {"page": n, "inside": "..."} per line) to normalized text: each object
+    is a page, so running headers/footers are stripped per page as for a PDF. A file that is not such a
+    corpus is ``corrupt`` with the line named."""
+    data, err = _read(path)
+    if err:
+        return err
+    try:
+        pages = read_jsonl_pages(path)
+    except (ValueError, OSError) as exc:
+        return Extraction("", 0, CORRUPT, str(exc))
+    if not pages:
+        return Extraction("", 0, EMPTY, "no page objects")
+    return _finish(strip_headers_footers(pages), len(pages), OK)
+
+
 def extract_file(path: str | Path) -> Extraction:
-    """Dispatch on the file suffix: .pdf, .txt, .htm/.html; anything else is ``corrupt``."""
+    """Dispatch on the file suffix: .pdf, .txt, .htm/.html, .jsonl; anything else is ``corrupt``."""
     suffix = Path(path).suffix.lower()
+    if suffix == ".jsonl":
+        return extract_jsonl(path)
     if suffix == ".pdf":
         return extract_pdf(path)
     if suffix == ".txt":

@@ -62,7 +62,7 @@ __all__ = [
     "shard_of",
 ]
 
-REPORT_SUFFIXES = (".pdf", ".txt", ".htm", ".html")
+REPORT_SUFFIXES = (".pdf", ".txt", ".htm", ".html", ".jsonl")
 SCAN_COLUMNS = ["file", "path", "firm", "year", "status", "reason", "identified_by"]
 STATUS_COLUMNS = [
     "file", "firm", "year", "status", "reason", "sha256", "n_pages", "n_chars",
@@ -76,7 +76,7 @@ _YEAR_TOKEN = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
 _NOT_FULL = (("摘要", "summary (摘要)"), ("英文", "English version"), ("english", "English version"),
              ("已取消", "cancelled (已取消)"))
 _REVISED = re.compile(r"更新后|更新版|修订|更正后|更正版")
-_FORMAT_RANK = {".pdf": 0, ".htm": 1, ".html": 1, ".txt": 2}
+_FORMAT_RANK = {".pdf": 0, ".htm": 1, ".html": 1, ".jsonl": 2, ".txt": 3}
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def first_pages(path: str | Path, n: int = COVER_PAGES) -> list[str]:
             with pymupdf.open(p) as doc:
                 return [doc[i].get_text() for i in range(min(n, doc.page_count))]
         if suffix == ".jsonl":
-            from analysis.servitization.report_table import read_jsonl_pages
+            from .pdf import read_jsonl_pages
             return read_jsonl_pages(p)[:n]
         from .pdf import decode_bytes
         data = p.read_bytes()[:400_000]
