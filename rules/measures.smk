@@ -7,7 +7,8 @@ SERVICE_RULES = [] if config["servitization"]["rules"] == "default" else [config
 
 
 rule report_segments:
-    """Revenue breakdown tables read from report PDFs, for firm-years without vendor segment rows."""
+    """Revenue breakdown tables read from reports (PDF, HTML, TXT, JSON-lines) for firm-years without vendor
+    segment rows; one status row per report (found, unit and how decided, reconciliation gap, pages read)."""
     input:
         segments="data_clean/raw/segments.parquet",
         reports=REPORTS_DIR,
@@ -30,6 +31,8 @@ rule servitization:
     input:
         segments="data_clean/raw/segments.parquet",
         report_segments="data_clean/report_segments.parquet",
+        report_status="data_clean/report_segments_status.csv",
+        income_statement="data_clean/raw/income_statement.parquet",
         overrides=config["servitization"]["overrides"],
         rules=SERVICE_RULES,
     output:
@@ -39,6 +42,8 @@ rule servitization:
         prefer=config["servitization"]["prefer"],
         tolerance=config["servitization"]["tolerance"],
         rules=config["servitization"]["rules"],
+        mixed=config["servitization"]["mixed"],
+        denominator=config["servitization"]["denominator"],
     log:
         "logs/servitization.log",
     script:

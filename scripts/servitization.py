@@ -3,8 +3,25 @@ import pandas as pd
 
 from analysis.servitization.classifier import label_segments, load_overrides, load_rules
 from analysis.servitization.measures import servitization_measures
+from analysis.panel import annual_consolidated
 from analysis.servitization.segments import fill_missing_from_reports
 from analysis.workflow import run_rule
+
+
+def operating_revenue(income: pd.DataFrame, report_status: pd.DataFrame) -> pd.DataFrame:
+    """firm, year, revenue: the consolidated income statement's 营业收入, else the report's key figures."""
+    inc = annual_consolidated(income, "income_statement")
+    inc = inc[["firm", "year", "operating_revenue"]].rename(columns={"operating_revenue": "revenue"})
+    inc = inc[inc["revenue"].notna()]
+    rep = pd.DataFrame(columns=["firm", "year", "revenue"])
+    if len(report_status) and "operating_revenue" in report_status.columns:
+        rep = report_status.loc[report_status["operating_revenue"].notna(), ["firm", "year", "operating_revenue"]]
+        rep = rep.rename(columns={"operating_revenue": "revenue"}).dropna(subset=["firm", "year"])
+        rep = rep.assign(firm=rep["firm"].astype(str).str.zfill(6), year=rep["year"].astype("int64"))
+    have = set(zip(inc["firm"], inc["year"]))
+    rep = rep[[(f, y) not in have for f, y in zip(rep["firm"], rep["year"])]]
+    out = pd.concat([inc.assign(year=inc["year"].astype("int64")), rep], ignore_index=True)
+    return out.drop_duplicates(["firm", "year"], keep="first")
 
 
 def main(smk, log):
@@ -20,8 +37,14 @@ def main(smk, log):
     labeled = label_segments(segments, rules, overrides)
     log(f"labels: {labeled['label'].value_counts().to_dict()}; {len(overrides)} override(s)")
     labeled.to_csv(smk.output.labels, index=False)
+    total = None
+    if smk.params.denominator == "operating_revenue":
+        total = operating_revenue(pd.read_parquet(smk.input.income_statement),
+                                  pd.read_csv(smk.input.report_status, dtype={"firm": str}))
+        log(f"denominator: operating revenue of {len(total)} firm-years")
     measures = servitization_measures(labeled, prefer=tuple(smk.params.prefer),
-                                      tolerance=float(smk.params.tolerance))
+                                      tolerance=float(smk.params.tolerance), total_revenue=total,
+                                      mixed=smk.params.mixed, denominator=smk.params.denominator)
     flags = [c for c in measures.columns if c.startswith("flag_")]
     log(f"{len(measures)} firm-years; flagged: " + ", ".join(f"{c}={int(measures[c].sum())}" for c in flags))
     measures.to_parquet(smk.output.measures, index=False)

@@ -138,3 +138,33 @@ def test_breakdown_against_fixture(fid, fx, variant):
         assert abs(st["reconciliation_gap"]) <= 0.01
     if bd.get("total"):
         assert st["table_total"] == pytest.approx(_amount(bd["total"]["revenue"]) * factor, rel=1e-12)
+
+
+@pytest.mark.parametrize("denominator", ["main_business", "operating_revenue"])
+@pytest.mark.parametrize("fid,fx,variant", [c for c in CASES if c[1]["breakdown"]["found"]],
+                         ids=[c[0] for c in CASES if c[1]["breakdown"]["found"]])
+def test_share_against_fixture(fid, fx, variant, denominator):
+    """Serv from the extracted rows equals Serv computed here from the fixture's amounts (labels by the
+    classifier on the fixture's names; the arithmetic and the amounts are independent of the extractor)."""
+    import pandas as pd
+
+    from analysis.servitization.classifier import label_segments, load_rules
+    from analysis.servitization.measures import servitization_measures
+
+    path = _path(fx, variant)
+    code, year = fx["identity"]["code"], fx["identity"]["fiscal_year"]
+    ex = _extract(path, code, year)
+    bd = fx["breakdown"]
+    factor = UNIT_FACTORS[bd["unit"]]
+    used = "product" if bd["sections"].get("product") else "industry"
+    rules = load_rules()
+    weight = {"service": 1.0, "mixed": 0.0, "product": 0.0}
+    rows = [(rules.classify(r["segment"]).label, _amount(r["revenue"]) * factor) for r in bd["sections"][used]]
+    num = sum(weight[lab] * v for lab, v in rows if lab in weight)
+    or_yuan = _amount(fx["key_figures"]["operating_revenue"]) * UNIT_FACTORS[fx["key_figures"]["unit"]]
+    den = sum(v for lab, v in rows if lab in weight) if denominator == "main_business" else or_yuan
+    total = pd.DataFrame({"firm": [code], "year": [year], "revenue": [ex.status["operating_revenue"]]})
+    m = servitization_measures(label_segments(ex.segments, rules), total_revenue=total,
+                               denominator=denominator).iloc[0]
+    assert m.breakdown_used == used
+    assert m.serv_share == pytest.approx(num / den, rel=1e-9)
