@@ -399,6 +399,18 @@ def _pages_to_read(cands: list[int], n: int) -> list[int]:
     return sorted({p for c in cands for p in (c - 1, c, c + 1) if 1 <= p <= n})
 
 
+def _cell_text(words, cell) -> str:
+    """Text of a table cell from the page's words (centre inside the cell), top to bottom, left to right.
+
+    Reading words once per page replaces a ``get_text(clip=cell)`` per cell (which re-parses the page) and
+    avoids the table extractor's own cell text, which scrambles thousands separators in some reports.
+    """
+    x0, y0, x1, y1 = cell
+    inside = [w for w in words if x0 <= (w[0] + w[2]) / 2 <= x1 and y0 <= (w[1] + w[3]) / 2 <= y1]
+    inside.sort(key=lambda w: (round((w[1] + w[3]) / 2), w[0]))
+    return _clean("".join(w[4] for w in inside))
+
+
 def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[str]) -> None:
     """Feed the walker with the rows of the given PDF pages (table finder or word positions)."""
     unit_carry: tuple[float, str] | None = None
@@ -412,9 +424,10 @@ def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[s
         prev_page = pno
         if method == "table":
             tables = []
-            for t in page.find_tables().tables:
-                rows = [[_clean(page.get_text("text", clip=c)) if c is not None else "" for c in r.cells]
-                        for r in t.rows]
+            found = page.find_tables(use_layout=False).tables
+            words = page.get_text("words") if found else []
+            for t in found:
+                rows = [[_cell_text(words, c) if c is not None else "" for c in r.cells] for r in t.rows]
                 tables.append((t.bbox[1], rows, {}))
         else:
             tables, text_cols = _text_tables(page, text_cols if walker.cur is not None else None)
