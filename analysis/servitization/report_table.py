@@ -66,7 +66,7 @@ RECONCILE_HIGH = 1.01
 STATUS_FIELDS = ("result", "format", "kind", "kind_evidence", "method", "breakdown_found", "breakdowns", "pages_read", "table_pages",
                  "unit", "unit_stated", "unit_decided_by", "operating_revenue", "operating_revenue_page",
                  "table_total", "breakdown_checked", "breakdown_sum", "reconciliation_gap", "reconciled",
-                 "gaps", "total_gap")
+                 "gaps", "total_gap", "pages_examined", "find_tables_calls")
 #: ``result`` values: the breakdown was found and reconciles to 营业收入 / was found but 营业收入 was not
 #: found / was found and does not reconcile under any unit / no breakdown table / the file is unreadable.
 RESULTS = ("reconciled", "not_checked", "unreconciled", "no_breakdown", "unreadable")
@@ -411,18 +411,33 @@ def _cell_text(words, cell) -> str:
     return _clean("".join(w[4] for w in inside))
 
 
-def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[str]) -> None:
-    """Feed the walker with the rows of the given PDF pages (table finder or word positions)."""
+def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[str],
+              cands: set[int] | None = None, counts: dict | None = None) -> None:
+    """Feed the walker with the rows of the given PDF pages (table finder or word positions).
+
+    With ``cands`` (the candidate pages), a page that is not a candidate is read in full only when a
+    section is still open at its top (a table continued from the page before); otherwise only its unit
+    statements are read (a 单位 line above a table that starts on the next page). ``counts`` receives
+    the number of pages read in full and of table-finder calls.
+    """
     unit_carry: tuple[float, str] | None = None
     prev_page = None
     text_cols = None
+    counts = counts if counts is not None else {}
     for pno in pages:
         page = doc[pno - 1]
         if prev_page is not None and pno != prev_page + 1:
             walker.close()  # no continuation across a gap in the page list
             unit_carry = None
         prev_page = pno
+        if cands is not None and pno not in cands and walker.cur is None:
+            units = _page_units(page)
+            if units:
+                unit_carry = (max(units)[1], f"单位 line p{pno} (page before the table)")
+            continue
+        counts["pages"] = counts.get("pages", 0) + 1
         if method == "table":
+            counts["find_tables"] = counts.get("find_tables", 0) + 1
             tables = []
             found = page.find_tables(use_layout=False).tables
             words = page.get_text("words") if found else []
@@ -712,8 +727,10 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
         n = doc.page_count
         texts = [doc[i].get_text() for i in range(n)]
         kf = _report_facts(texts)
+        cand_set = None
         if pages is None:
             cands = _candidate_pages(texts)
+            cand_set = set(cands)
             if not cands:
                 return _empty(f"{path.name}: no page mentions 分行业/分产品 with 营业收入 and 营业成本",
                               status=_kf_status({"format": "pdf", "pages_read": ""}, kf), result="no_breakdown")
@@ -723,14 +740,17 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
             return _empty(f"no valid page in the range asked ({path.name} has {n} pages)", status={"format": "pdf"})
         methods = ["table", "text"] if method == "auto" else [method]
         notes: list[str] = []
+        counts: dict = {}
         for m in methods:
             walker = _Walker()
             try:
-                _pdf_rows(doc, pages, m, walker, notes)
+                _pdf_rows(doc, pages, m, walker, notes, cand_set, counts)
             except Exception as exc:  # noqa: BLE001
                 notes.append(f"{m}: failed with {type(exc).__name__}: {exc}")
                 continue
             ex = _finish(walker, notes, path.name, firm, year, kf, "pdf", m, pages, n)
+            ex.status["pages_examined"] = counts.get("pages", 0)
+            ex.status["find_tables_calls"] = counts.get("find_tables", 0)
             if len(ex.segments):
                 return ex
         has_text = any(texts[p - 1].strip() for p in pages)
