@@ -271,20 +271,20 @@ class _Walker:
         self.cur = {"breakdown": kind, "rows": [], "unit": unit, "page": page,
                     "total": self.total if self.layout and self.layout["kind"] == "szse" else None}
         self.sections.append(self.cur)
-def _page_units(page) -> list[tuple[float, float]]:
-    """(bottom y, factor) of every 单位：… statement on the page, read line by line."""
+def _page_units(page, words=None) -> list[tuple[float, float]]:
+    """(bottom y, factor) of every 单位：… statement on the page, read line by line from its words."""
+    words = page.get_text("words") if words is None else words
+    lines: dict[tuple[int, int], list] = {}
+    for w in words:
+        lines.setdefault((w[5], w[6]), []).append(w)
     out = []
-    for r in page.search_for("单位"):
-        line = page.get_text("text", clip=pymupdf_rect(r.x0 - 40, r.y0 - 1, page.rect.x1, r.y1 + 1))
-        m = _UNIT_RE.search(_clean(line))
-        if m:
-            out.append((r.y1, UNIT_FACTORS[m.group(1)]))
+    for ws in lines.values():
+        text = "".join(w[4] for w in sorted(ws, key=lambda w: w[0]))
+        if "单位" in text:
+            m = _UNIT_RE.search(_clean(text))
+            if m:
+                out.append((max(w[3] for w in ws), UNIT_FACTORS[m.group(1)]))
     return out
-
-
-def pymupdf_rect(x0, y0, x1, y1):
-    import pymupdf
-    return pymupdf.Rect(x0, y0, x1, y1)
 
 
 def _rows_from_words(page) -> list[tuple[float, list]]:
@@ -440,13 +440,14 @@ def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[s
             counts["find_tables"] = counts.get("find_tables", 0) + 1
             tables = []
             found = page.find_tables(use_layout=False).tables
-            words = page.get_text("words") if found else []
+            words = page.get_text("words")
             for t in found:
                 rows = [[_cell_text(words, c) if c is not None else "" for c in r.cells] for r in t.rows]
                 tables.append((t.bbox[1], rows, {}))
         else:
+            words = page.get_text("words")
             tables, text_cols = _text_tables(page, text_cols if walker.cur is not None else None)
-        units = _page_units(page)
+        units = _page_units(page, words)
         for y_top, rows, geoms in tables:
             if not rows:
                 continue
@@ -666,12 +667,14 @@ def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, yea
 
 
 def extract_breakdown(pdf: str | Path, firm: str | None = None, year: int | None = None,
-                      method: str = "auto") -> Extraction:
+                      method: str = "auto", page_texts: list[str] | None = None) -> Extraction:
     """Find the breakdown table anywhere in the report, extract and reconcile it (module docstring).
 
-    The returned ``status`` dict has the fields :data:`STATUS_FIELDS`.
+    ``page_texts``: the raw text of every page of a PDF when the text stage has already extracted it
+    (:attr:`analysis.text.pdf.Extraction.raw_pages`); the pages are then not read a second time. The
+    returned ``status`` dict has the fields :data:`STATUS_FIELDS`.
     """
-    return _extract_report(Path(pdf), firm, year, method, pages=None)
+    return _extract_report(Path(pdf), firm, year, method, pages=None, page_texts=page_texts)
 
 
 def _empty(reason: str, notes=(), status: dict | None = None, result: str = "unreadable") -> Extraction:
@@ -682,7 +685,8 @@ def _empty(reason: str, notes=(), status: dict | None = None, result: str = "unr
     return Extraction(empty_segments(), reason, tuple(notes), st)
 
 
-def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None) -> Extraction:
+def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None,
+                    page_texts: list[str] | None = None) -> Extraction:
     if method not in ("auto", "table", "text"):
         raise ValueError(f"method must be 'auto', 'table' or 'text', not {method!r}")
     fmt = report_format(path)
@@ -693,7 +697,7 @@ def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None
         return _empty(f"firm/year unknown for {path.name}: pass firm= and year=", status={"format": fmt})
     firm = str(firm).zfill(6)
     if fmt == "pdf":
-        return _extract_pdf(path, firm, int(year), method, pages)
+        return _extract_pdf(path, firm, int(year), method, pages, page_texts)
     if fmt not in ("txt", "html", "jsonl"):
         return _empty(f"{path.name}: unsupported report format {fmt!r}", status={"format": fmt})
     try:
@@ -714,7 +718,8 @@ def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None
                    pages_read, n)
 
 
-def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int] | None) -> Extraction:
+def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int] | None,
+                 page_texts: list[str] | None = None) -> Extraction:
     try:
         import pymupdf
     except ImportError as exc:  # pragma: no cover
@@ -725,7 +730,8 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
         return _empty(f"cannot open {path.name}: {type(exc).__name__}: {exc}", status={"format": "pdf"})
     try:
         n = doc.page_count
-        texts = [doc[i].get_text() for i in range(n)]
+        texts = list(page_texts) if page_texts is not None and len(page_texts) == n \
+            else [doc[i].get_text() for i in range(n)]
         kf = _report_facts(texts)
         cand_set = None
         if pages is None:

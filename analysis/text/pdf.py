@@ -21,7 +21,7 @@ import html
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .normalize import NORMALIZE_VERSION, normalize_text
@@ -75,6 +75,9 @@ class Extraction:
     n_pages: int
     status: str
     reason: str = ""
+    #: Raw text of each PDF page (before header removal), so that a later stage (the revenue breakdown)
+    #: can reuse it instead of extracting the pages again; empty for other formats and cached texts.
+    raw_pages: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -204,9 +207,11 @@ def extract_pdf(source: str | Path | bytes, strip: bool = True) -> Extraction:
         warn = pymupdf.TOOLS.mupdf_warnings()
         if warn:
             notes.append("mupdf: " + warn.splitlines()[0][:120])
+        raw = tuple(pages)
         if strip:
             pages = strip_headers_footers(pages)
-        return _finish(pages, n, OK, "; ".join(notes))
+        ext = _finish(pages, n, OK, "; ".join(notes))
+        return Extraction(ext.text, ext.n_pages, ext.status, ext.reason, raw)
     except Exception as exc:
         return Extraction("", 0, CORRUPT, f"error while reading PDF: {type(exc).__name__}: {exc}")
     finally:
