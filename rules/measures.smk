@@ -1,8 +1,10 @@
 # The two measures: servitization from revenue breakdowns, digitalization from report texts.
-from analysis.text.dictionary import dictionary_files
+from analysis.text.dictionary import SERVICE_DICTIONARY_PATH, dictionary_files
 
 REPORTS_DIR = f"{RAW}/reports"
 REPORT_MANIFEST = [config["reports"]["manifest"]] if config["reports"]["manifest"] else []
+SERVICE_DICTIONARY_FILE = (str(SERVICE_DICTIONARY_PATH) if config["reports"]["service_dictionary"] == "default"
+                           else config["reports"]["service_dictionary"])
 SERVICE_RULES = [] if config["servitization"]["rules"] == "default" else [config["servitization"]["rules"]]
 
 
@@ -55,11 +57,14 @@ rule count_report_shard:
     input:
         reports=REPORTS_DIR,
         dictionaries=dictionary_files(config["reports"]),
+        service_dictionary=SERVICE_DICTIONARY_FILE,
         manifest=REPORT_MANIFEST,
     output:
         counts="data_clean/text/shard_{shard}/counts.parquet",
         chars="data_clean/text/shard_{shard}/chars.parquet",
         status="data_clean/text/shard_{shard}/status.csv",
+        service_counts="data_clean/text/shard_{shard}/service_counts.parquet",
+        service_chars="data_clean/text/shard_{shard}/service_chars.parquet",
     params:
         n_shards=config["reports"]["n_shards"],
         reports=config["reports"],
@@ -87,3 +92,19 @@ rule digitalization:
         "logs/digitalization.log",
     script:
         "../scripts/digitalization.py"
+
+
+rule service_intensity:
+    """Text-based service intensity (robustness measure): service terms per 10,000 characters of MD&A."""
+    input:
+        counts=expand("data_clean/text/shard_{shard}/service_counts.parquet", shard=SHARDS),
+        chars=expand("data_clean/text/shard_{shard}/service_chars.parquet", shard=SHARDS),
+        dictionary=SERVICE_DICTIONARY_FILE,
+    output:
+        measures="data_clean/service_intensity.parquet",
+    params:
+        reports=config["reports"],
+    log:
+        "logs/service_intensity.log",
+    script:
+        "../scripts/service_intensity.py"

@@ -122,3 +122,26 @@ def test_mdna_boundaries(extracted, name):
     # counting inside the section agrees with the reference too
     sub = text[start:end]
     assert KeywordCounter(DENSE).count(sub) == reference_count(sub, DENSE_TERMS)
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_service_intensity_equals_reference(extracted, name):
+    """Text-based service intensity: the service-term dictionary counted in the MD&A by the package equals
+    the reference scan, and the measure is 10,000 x count / MD&A characters."""
+    import pandas as pd
+
+    from analysis.text.dictionary import SERVICE_DICTIONARY_PATH
+    from analysis.text.measures import service_intensity
+
+    svc = load_dictionary(SERVICE_DICTIONARY_PATH)
+    ext, _ = extracted[name]
+    start, end = find_mdna(ext.text)
+    sub = ext.text[start:end]
+    expected = reference_count(sub, svc.terms)
+    got = KeywordCounter(svc).count(sub)
+    assert got == expected and sum(expected.values()) > 0
+    counts = pd.DataFrame([("600000", 2020, "mdna", t, c) for t, c in got.items()],
+                          columns=["firm", "year", "section", "term", "count"])
+    chars = pd.DataFrame([("600000", 2020, "mdna", len(sub))], columns=["firm", "year", "section", "n_chars"])
+    m = service_intensity(counts, chars, svc).iloc[0]
+    assert m.svc_text_per10k == pytest.approx(10000 * sum(expected.values()) / len(sub))
