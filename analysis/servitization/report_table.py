@@ -460,40 +460,6 @@ def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[s
             unit_carry = (max(units)[1], f"单位 line p{pno} (page before the table)")
 
 
-_DIGITS = re.compile(r"\d+")
-
-
-def _txt_pages(text: str) -> list[str]:
-    """Split a plain-text report into pages: form feeds, else its running header line (a line that
-    recurs, digits masked, on many pages and names the report); the header and a page-number line
-    right after it are dropped."""
-    if "\f" in text:
-        return text.split("\f")
-    lines = text.split("\n")
-    keys = [_DIGITS.sub("#", _clean(ln)) for ln in lines]
-    counts: dict[str, int] = {}
-    for k in keys:
-        if k and "报告" in k and len(k) <= 40:
-            counts[k] = counts.get(k, 0) + 1
-    heads = {k for k, c in counts.items() if c >= 5}
-    if not heads:
-        return [text]
-    pages: list[list[str]] = [[]]
-    skip_number = False
-    for ln, k in zip(lines, keys):
-        if k in heads:
-            pages.append([])
-            skip_number = True
-            continue
-        if skip_number and re.fullmatch(r"\d{1,4}", k or "x"):
-            skip_number = False
-            continue
-        if k:
-            skip_number = False
-        pages[-1].append(ln)
-    return ["\n".join(p) for p in pages]
-
-
 def _line_rows(page_texts: list[str], walker: _Walker, pages: list[int]) -> None:
     """Feed the walker with whitespace-split lines of text pages (TXT, JSON-lines): a line becomes its
     name (the words before the first value) followed by its values."""
@@ -644,7 +610,7 @@ def report_format(path: Path) -> str:
 
 def _text_of(path: Path, fmt: str):
     """(page texts, html blocks or None) of a non-PDF report."""
-    from analysis.text.pdf import decode_bytes, read_jsonl_pages
+    from analysis.text.pdf import decode_bytes, read_jsonl_pages, split_text_pages
     if fmt == "jsonl":
         return read_jsonl_pages(path), None
     data = path.read_bytes()
@@ -652,7 +618,7 @@ def _text_of(path: Path, fmt: str):
         text = decode_bytes(data, html=True)
         blocks = html_blocks(text)
         return ["\n".join(str(x) if k == "text" else " ".join(" ".join(r) for r in x) for k, x in blocks)], blocks
-    return _txt_pages(decode_bytes(data)), None
+    return split_text_pages(decode_bytes(data)), None
 
 
 def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, year: int | None = None,

@@ -36,12 +36,13 @@ __all__ = [
     "read_jsonl_pages",
     "extract_pdf",
     "extract_txt",
+    "split_text_pages",
     "decode_bytes",
     "strip_headers_footers",
 ]
 
 #: Part of the cache key: bump when extraction or normalization changes.
-EXTRACT_VERSION = f"pdf1-norm{NORMALIZE_VERSION}"
+EXTRACT_VERSION = f"pdf2-norm{NORMALIZE_VERSION}"  # 2: TXT pages from the running header
 
 #: Below this many non-whitespace characters per page on average a PDF has no usable text layer.
 MIN_CHARS_PER_PAGE = 20
@@ -64,6 +65,7 @@ _PAGE_NUMBER = re.compile(
 )
 _DIGITS = re.compile(r"\d+")
 _WS = re.compile(r"\s+")
+_REPEATED_WARNING = re.compile(r"^\.\.\. repeated \d+ times\.\.\.$")
 _HYPHEN_BREAK = re.compile(r"(?<=[A-Za-z])-\n(?=[a-z])")
 
 
@@ -204,9 +206,11 @@ def extract_pdf(source: str | Path | bytes, strip: bool = True) -> Extraction:
                 notes.append(f"{scanned} of {n} pages are images without text (partly scanned)")
         if bad:
             notes.append(f"unreadable pages skipped: {bad[:10]}")
-        warn = pymupdf.TOOLS.mupdf_warnings()
+        # "... repeated N times..." is mupdf flushing a count of an earlier file's warnings: not this file's
+        warn = [w for w in pymupdf.TOOLS.mupdf_warnings().splitlines()
+                if w.strip() and not _REPEATED_WARNING.match(w.strip())]
         if warn:
-            notes.append("mupdf: " + warn.splitlines()[0][:120])
+            notes.append("mupdf: " + warn[0][:120])
         raw = tuple(pages)
         if strip:
             pages = strip_headers_footers(pages)
@@ -242,13 +246,58 @@ def _read(path: str | Path) -> tuple[bytes | None, Extraction | None]:
     return data, None
 
 
+#: A running-header line of a plain-text report recurs at least this often, and is followed by a
+#: page-number line at least this share of the time.
+TXT_HEADER_MIN = 5
+TXT_HEADER_NUMBERED = 0.8
+_LONE_NUMBER = re.compile(r"^\s*\d{1,4}\s*$")
+
+
+def split_text_pages(text: str) -> list[str]:
+    """Pages of a plain-text report: form feeds if any; else the report's running header.
+
+    Text exported from a PDF without form feeds keeps each page's running header (a line naming the
+    report, e.g. ``中国南玻集团股份有限公司 2018 年年度报告``) followed by a line holding the page number.
+    A line (digits masked) that contains 报告, recurs at least :data:`TXT_HEADER_MIN` times and is followed
+    by a lone number at least :data:`TXT_HEADER_NUMBERED` of the time is such a header: a page starts at
+    each occurrence, and the header and its page-number line are dropped. Text without one is one page.
+    """
+    if "\f" in text:
+        return text.split("\f")
+    lines = text.split("\n")
+    keys = [_key(ln) for ln in lines]
+    seen: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        if k and "报告" in k and len(k) <= 40:
+            seen.setdefault(k, []).append(i)
+    heads = set()
+    for k, idx in seen.items():
+        if len(idx) >= TXT_HEADER_MIN:
+            numbered = sum(1 for i in idx if i + 1 < len(lines) and _LONE_NUMBER.match(lines[i + 1]))
+            if numbered >= TXT_HEADER_NUMBERED * len(idx):
+                heads.add(k)
+    if not heads:
+        return [text]
+    pages: list[list[str]] = [[]]
+    i = 0
+    while i < len(lines):
+        if keys[i] in heads:
+            pages.append([])
+            i += 2 if i + 1 < len(lines) and _LONE_NUMBER.match(lines[i + 1]) else 1
+            continue
+        pages[-1].append(lines[i])
+        i += 1
+    return ["\n".join(p) for p in pages]
+
+
 def extract_txt(path: str | Path) -> Extraction:
-    """Plain-text report to normalized text (form feeds, if any, delimit pages)."""
+    """Plain-text report to normalized text; pages from form feeds or the running header
+    (:func:`split_text_pages`), whose header and footer lines are removed."""
     data, err = _read(path)
     if err:
         return err
     text, enc = _decode(data)
-    pages = text.split("\f")
+    pages = split_text_pages(text)
     if len(pages) > 1:
         pages = strip_headers_footers(pages)
     reason = "" if enc in ("utf-8", "utf-8-sig") else f"decoded as {enc}"
