@@ -2,7 +2,7 @@
 import pandas as pd
 
 from analysis.servitization.classifier import label_segments, load_overrides, load_rules
-from analysis.servitization.measures import servitization_measures
+from analysis.servitization.measures import DENOMINATORS, MIXED_WEIGHTS, servitization_measures
 from analysis.panel import annual_consolidated
 from analysis.servitization.segments import fill_missing_from_reports
 from analysis.workflow import run_rule
@@ -37,14 +37,25 @@ def main(smk, log):
     labeled = label_segments(segments, rules, overrides)
     log(f"labels: {labeled['label'].value_counts().to_dict()}; {len(overrides)} override(s)")
     labeled.to_csv(smk.output.labels, index=False)
-    total = None
-    if smk.params.denominator == "operating_revenue":
-        total = operating_revenue(pd.read_parquet(smk.input.income_statement),
-                                  pd.read_csv(smk.input.report_status, dtype={"firm": str}))
+    oprev = operating_revenue(pd.read_parquet(smk.input.income_statement),
+                              pd.read_csv(smk.input.report_status, dtype={"firm": str}))
+    total = oprev if smk.params.denominator == "operating_revenue" else None
+    if total is not None:
         log(f"denominator: operating revenue of {len(total)} firm-years")
-    measures = servitization_measures(labeled, prefer=tuple(smk.params.prefer),
-                                      tolerance=float(smk.params.tolerance), total_revenue=total,
-                                      mixed=smk.params.mixed, denominator=smk.params.denominator)
+    common = {"prefer": tuple(smk.params.prefer), "tolerance": float(smk.params.tolerance)}
+    measures = servitization_measures(labeled, total_revenue=total, mixed=smk.params.mixed,
+                                      denominator=smk.params.denominator, **common)
+    # the other choices, for the robustness set: each mixed-line treatment, and each denominator
+    keys = ["firm", "year"]
+    for mixed in MIXED_WEIGHTS:
+        alt = servitization_measures(labeled, total_revenue=total, mixed=mixed,
+                                     denominator=smk.params.denominator, **common)
+        measures = measures.merge(alt[keys + ["serv_share"]].rename(columns={"serv_share": f"serv_share_mixed_{mixed}"}),
+                                  on=keys, how="left")
+    for den in DENOMINATORS:
+        alt = servitization_measures(labeled, total_revenue=oprev, mixed=smk.params.mixed, denominator=den, **common)
+        measures = measures.merge(alt[keys + ["serv_share"]].rename(columns={"serv_share": f"serv_share_{den}"}),
+                                  on=keys, how="left")
     flags = [c for c in measures.columns if c.startswith("flag_")]
     log(f"{len(measures)} firm-years; flagged: " + ", ".join(f"{c}={int(measures[c].sum())}" for c in flags))
     measures.to_parquet(smk.output.measures, index=False)
