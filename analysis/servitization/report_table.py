@@ -411,6 +411,29 @@ def _cell_text(words, cell) -> str:
     return _clean("".join(w[4] for w in inside))
 
 
+_SECTION_HEADING = re.compile(r"营业收入构成|主营业务分行业[、及和]|主营业务构成")
+
+
+def _is_section_heading(line: str) -> bool:
+    """The title of a breakdown table (not its 说明 paragraph heading, not a cross-reference)."""
+    t = _clean(line)
+    return bool(_SECTION_HEADING.search(t)) and "说明" not in t and len(t) <= 40
+
+
+def _section_top(words) -> float | None:
+    """Top y of the breakdown's heading on a page (营业收入构成, 主营业务分行业、分产品…), or None.
+
+    The table finder then looks only below it (about half the time of a whole page); a page without
+    the heading (a table continued from the page before) is searched whole.
+    """
+    lines: dict[tuple[int, int], list] = {}
+    for w in words:
+        lines.setdefault((w[5], w[6]), []).append(w)
+    tops = [min(w[1] for w in ws) for ws in lines.values()
+            if _is_section_heading("".join(w[4] for w in sorted(ws, key=lambda w: w[0])))]
+    return min(tops) - 2 if tops else None
+
+
 def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[str],
               cands: set[int] | None = None, counts: dict | None = None) -> None:
     """Feed the walker with the rows of the given PDF pages (table finder or word positions).
@@ -439,8 +462,10 @@ def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[s
         if method == "table":
             counts["find_tables"] = counts.get("find_tables", 0) + 1
             tables = []
-            found = page.find_tables(use_layout=False).tables
             words = page.get_text("words")
+            top = _section_top(words) if walker.cur is None else None
+            clip = (page.rect.x0, top, page.rect.x1, page.rect.y1) if top is not None else None
+            found = page.find_tables(use_layout=False, clip=clip).tables
             for t in found:
                 rows = [[_cell_text(words, c) if c is not None else "" for c in r.cells] for r in t.rows]
                 tables.append((t.bbox[1], rows, {}))
