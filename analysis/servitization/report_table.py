@@ -131,6 +131,10 @@ def _is_rev_label(s: str) -> bool:
             and "占" not in s and "合计" not in s)
 
 
+def _is_amount_label(s: str) -> bool:
+    return s == "金额" or (s.endswith("金额") and len(s) <= 6 and "成本" not in s)
+
+
 def _header_columns(cells: list[str]) -> dict | None:
     """Revenue / cost positions among the value cells of a header row, by the header's text.
 
@@ -139,15 +143,18 @@ def _header_columns(cells: list[str]) -> dict | None:
     column.
     """
     cols = list(cells)
-    if cols and (_header_kind(cols[0])[0] or not re.search(r"收入|成本|金额|毛利|比重|增减|比例|占", cols[0])):
-        cols = cols[1:]
+    # the first value column is the first revenue column (营业收入 / 金额): whatever precedes it is a marker,
+    # a title or the wrapped tail of a header line above (同比增减) and not a column of the values
+    first = next((j for j, c in enumerate(cols) if _is_rev_label(c) or _is_amount_label(c)), None)
+    if first is None:
+        return None
+    cols = cols[first:]
     rev = next((j for j, c in enumerate(cols) if _is_rev_label(c)), None)
     if rev is not None:
         cost = next((j for j, c in enumerate(cols) if c.startswith(("营业成本", "主营业务成本"))
                      and "比上年" not in c and "增减" not in c), None)
         return {"rev": rev, "cost": cost, "kind": "sse"}
-    rev = next((j for j, c in enumerate(cols) if c == "金额" or c.endswith("金额") and len(c) <= 6
-                and "成本" not in c), None)
+    rev = next((j for j, c in enumerate(cols) if _is_amount_label(c)), None)
     if rev is not None and any("营业收入" in c or "收入" in c for c in cols):
         return {"rev": rev, "cost": None, "kind": "szse"}
     return None
@@ -164,6 +171,7 @@ class _Walker:
         self.pending_y: float | None = None
         self.total: tuple[float, float, int] | None = None  # (raw total, unit, page) of the current table
         self.stream_unit: tuple[float, str] | None = None   # unit read from the row stream (TXT/HTML)
+        self.lone_marker: str | None = None  # a marker row alone, waiting for its header row
 
     def start_table(self, first_row: list[str]) -> None:
         """A new table: it continues the open section only when it starts with data (or a header tail)."""
@@ -203,10 +211,14 @@ class _Walker:
                 self.layout = hdr
                 if markers:
                     self._open(markers[0][1], unit, page)
+                elif self.lone_marker is not None and hdr["kind"] == "sse":
+                    self._open(self.lone_marker, unit, page)  # 分行业 on its own line, then its columns
                 else:
                     self.close()
                     self.total = None
+                self.lone_marker = None
                 return
+            self.lone_marker = markers[0][1] if markers and len(ne) == 1 else None
             if markers:
                 if len(ne) > 1 and not (len(ne) == 2 and _is_title(ne[1])):
                     # a marker heading a table without a revenue column (成本分析表): not a breakdown
@@ -485,21 +497,69 @@ def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[s
             unit_carry = (max(units)[1], f"单位 line p{pno} (page before the table)")
 
 
+_CELL_TAIL = re.compile(r"^(?:[减增](?:少|加)?-?[\d.]*(?:个百分点|百分点|个)?(?:[(（]%[)）])?"
+                        r"|-?[\d.]*(?:个百分点|百分点|个|[(（]?%[)）]?)|不适用)$")
+_HEADER_WORD = re.compile(r"^[营业收入成本毛利率比上年同期增减少加%()（）占重金额度例0-9]+$")
+
+
 def _line_rows(page_texts: list[str], walker: _Walker, pages: list[int]) -> None:
-    """Feed the walker with whitespace-split lines of text pages (TXT, JSON-lines): a line becomes its
-    name (the words before the first value) followed by its values."""
+    """Feed the walker with the lines of text pages (TXT, JSON-lines).
+
+    Two layouts are read: a whitespace-aligned table (one table row per line: the words before the first
+    value are the name, then the values) and text extracted cell by cell (one cell per line, as in page
+    corpora made from PDFs). Consecutive text-only lines are one row until values follow (a header's
+    cells, a name wrapped over lines), values-only lines continue the row above; a 单位 line, a breakdown
+    marker and a title are rows of their own.
+    """
     prev = None
     for pno in pages:
         if prev is not None and pno != prev + 1:
             walker.close()
         prev = pno
+        buf: list[str] | None = None
+        buf_y = 0.0
+        buf_values = False
+
+        def flush():
+            nonlocal buf, buf_values
+            if buf is not None:
+                walker.row(buf, pno, None, y=buf_y)
+            buf, buf_values = None, False
+
         for i, ln in enumerate(page_texts[pno - 1].split("\n")):
             toks = unicodedata.normalize("NFKC", ln).split()
             if not toks:
                 continue
+            y = 15.0 * i
             k = next((j for j, t in enumerate(toks) if _is_value(t)), len(toks))
-            cells = ["".join(toks[:k])] + toks[k:] if k < len(toks) else toks
-            walker.row(cells, pno, None, y=15.0 * i)
+            if 0 < k < len(toks):  # name and values on one line
+                flush()
+                walker.row(["".join(toks[:k])] + toks[k:], pno, None, y=y)
+                continue
+            if k == 0:  # values only: they continue the row above
+                if buf is None:
+                    buf, buf_y = [""], y
+                buf.extend(toks)
+                buf_values = True
+                continue
+            text = "".join(toks)
+            if _UNIT_RE.search(text) or _header_kind(text)[0] or _is_title(text):
+                flush()
+                walker.row([text], pno, None, y=y)
+                continue
+            if buf is not None and buf_values and _CELL_TAIL.match(text):
+                continue  # the wrapped end of the row's last cell (减少3.96 / 个百分点)
+            if buf is None and _HEADER_TAIL.match(text):
+                continue  # the wrapped tail of a header on the page before (（%）)
+            if buf is not None and not buf_values and any(_is_rev_label(c) or _is_amount_label(c) for c in buf) \
+                    and not _HEADER_WORD.match(text):
+                flush()  # a complete header row, and this line is the first data row's name
+            if buf is not None and not buf_values:
+                buf.extend(toks)
+            else:
+                flush()
+                buf, buf_y = list(toks), y
+        flush()
 
 
 _TABLE_RE = re.compile(r"<table\b.*?</table\s*>", re.IGNORECASE | re.DOTALL)
@@ -635,15 +695,17 @@ def report_format(path: Path) -> str:
 
 def _text_of(path: Path, fmt: str):
     """(page texts, html blocks or None) of a non-PDF report."""
-    from analysis.text.pdf import decode_bytes, read_jsonl_pages, split_text_pages
+    from analysis.text.pdf import decode_bytes, read_jsonl_pages, split_text_pages, strip_headers_footers
     if fmt == "jsonl":
-        return read_jsonl_pages(path), None
+        pages = read_jsonl_pages(path)
+        return (strip_headers_footers(pages) if len(pages) > 1 else pages), None
     data = path.read_bytes()
     if fmt == "html":
         text = decode_bytes(data, html=True)
         blocks = html_blocks(text)
         return ["\n".join(str(x) if k == "text" else " ".join(" ".join(r) for r in x) for k, x in blocks)], blocks
-    return split_text_pages(decode_bytes(data)), None
+    pages = split_text_pages(decode_bytes(data))
+    return (strip_headers_footers(pages) if len(pages) > 1 else pages), None
 
 
 def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, year: int | None = None,

@@ -7,7 +7,8 @@ report the test checks: identification (code, fiscal year) from the file name or
 kind of firm (banks and real estate recognised as non-manufacturers); the segments (names and amounts
 converted with the printed unit), the unit, the pages; the key-figure 营业收入; and the reconciliation gap,
 which must equal the gap computed from the fixture's own numbers (and be within 1% where the table covers
-the whole of operating revenue).
+the whole of operating revenue). Each PDF is also read as a JSON-lines page corpus made from its own
+pages ({"page": n, "inside": text}), and the cninfo HTML version where one was read: same expectations.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def _fixtures() -> list[tuple[str, dict, str]]:
         out.append((p.stem, fx, "main"))
         if fx.get("html_version", {}).get("same_table_as_table_rows"):
             out.append((p.stem + "-html", fx, "html"))
+        if fx["format"] == "pdf":  # the same pages as a JSON-lines page corpus
+            out.append((p.stem + "-jsonl", fx, "jsonl"))
     return out
 
 
@@ -64,7 +67,28 @@ def _path(fx: dict, variant: str) -> Path:
     p = folder / name
     if not p.is_file():
         pytest.skip(f"{p} is absent from the shared data")
+    if variant == "jsonl":
+        return _as_jsonl(p)
     return p
+
+
+def _as_jsonl(pdf: Path) -> Path:
+    """The PDF's pages as a JSON-lines page corpus ({"page": n, "inside": text} per line), made once."""
+    import json
+    import tempfile
+
+    import pymupdf
+
+    out = Path(tempfile.gettempdir()) / "servparadox_jsonl_corpus" / (pdf.stem + ".jsonl")
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with pymupdf.open(pdf) as doc:
+            lines = [json.dumps({"page": i, "inside": pg.get_text()}, ensure_ascii=False)
+                     for i, pg in enumerate(doc, 1)]
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text("\n".join(lines), encoding="utf-8")
+        tmp.replace(out)
+    return out
 
 
 _CACHE: dict[Path, object] = {}
@@ -104,7 +128,7 @@ def test_breakdown_against_fixture(fid, fx, variant):
     kf = fx["key_figures"]
     or_yuan = _amount(kf["operating_revenue"]) * UNIT_FACTORS[kf["unit"]]
     assert st["operating_revenue"] == pytest.approx(or_yuan, rel=1e-12)
-    if variant == "main" and "page" in kf:
+    if variant in ("main", "jsonl") and "page" in kf:
         assert st["operating_revenue_page"] == kf["page"]
     bd = fx["breakdown"]
     if not bd["found"]:
@@ -124,7 +148,7 @@ def test_breakdown_against_fixture(fid, fx, variant):
         with_cost = [r for r in rows if r.get("cost") is not None]
         if len(with_cost) == len(rows):
             assert list(got["cost"]) == pytest.approx([_amount(r["cost"]) * factor for r in rows], rel=1e-12)
-        if variant == "main" and all("page" in r for r in rows):
+        if variant in ("main", "jsonl") and all("page" in r for r in rows):
             pages = [int(s.rsplit("#p", 1)[1]) for s in got["source"]]
             assert pages == [r["page"] for r in rows], kind
     # reconciliation: the gap reported is the one the fixture's own numbers give
