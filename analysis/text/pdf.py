@@ -32,6 +32,7 @@ __all__ = [
     "Extraction",
     "extract_file",
     "extract_html",
+    "drop_running_heads",
     "extract_jsonl",
     "read_jsonl_pages",
     "extract_pdf",
@@ -329,7 +330,23 @@ def extract_html(path: str | Path) -> Extraction:
     text = _SCRIPT.sub(" ", decode_bytes(data, html=True))
     text = _TAG.sub("\n", text)
     text = html.unescape(text)
-    return _finish([text], 1, OK)
+    return _finish([drop_running_heads(text)], 1, OK)
+
+
+_RUNNING_HEAD = re.compile(r"(?:19|20)\d{2}年?年度报告(?:全文)?$")
+
+
+def drop_running_heads(text: str) -> str:
+    """Text without its running-head lines (``<company>2019年年度报告全文``) when they recur, as in HTML
+    converted from a PDF, which keeps some page heads but no page breaks or page numbers: a line of at
+    most 40 characters ending in ``<year>年度报告[全文]`` that occurs at least :data:`TXT_HEADER_MIN` times."""
+    lines = text.split("\n")
+    keys = [_WS.sub("", ln) for ln in lines]
+    counts = Counter(k for k in keys if k and len(k) <= 40 and _RUNNING_HEAD.search(k))
+    heads = {k for k, c in counts.items() if c >= TXT_HEADER_MIN}
+    if not heads:
+        return text
+    return "\n".join(ln for ln, k in zip(lines, keys) if k not in heads)
 
 
 def read_jsonl_pages(path: str | Path) -> list[str]:
