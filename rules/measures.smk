@@ -22,6 +22,7 @@ rule report_segments:
         enabled=config["servitization"]["report_fallback"],
         method=config["servitization"]["report_method"],
         manifest=config["reports"]["manifest"],
+        cache_dir="data_clean/text/cache",
     log:
         "logs/report_segments.log",
     script:

@@ -14,7 +14,8 @@ def main(smk, log):
     if smk.params.enabled:
         rows = scan_reports(smk.input.reports, manifest=smk.params.manifest)
         log(f"{len(rows)} report file(s), {int((rows['status'] == 'pending').sum())} identified")
-        segments, status = read_breakdowns(rows, have, method=smk.params.method, progress=log)
+        segments, status = read_breakdowns(rows, have, method=smk.params.method, progress=log,
+                                           cache_dir=smk.params.cache_dir)
     else:
         log("report fallback disabled (servitization.report_fallback: false)")
         segments, status = empty_segments(), pd.DataFrame(columns=list(BATCH_STATUS_COLUMNS))

@@ -46,6 +46,7 @@ separated by whitespace.
 from __future__ import annotations
 
 import html as _html
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -909,16 +910,74 @@ BATCH_STATUS_COLUMNS = ("file", "firm", "year", "scan_status", "identified_by", 
     + STATUS_FIELDS
 
 
+def _code_version() -> str:
+    """Digest of the code a breakdown depends on (this module, text extraction, identification)."""
+    import hashlib
+
+    here = Path(__file__).resolve()
+    files = [here, here.parents[1] / "text" / "pdf.py", here.parents[1] / "text" / "reports.py"]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class BreakdownCache:
+    """Extraction results per report, keyed by the sha256 of the file's bytes, the firm-year and method,
+    under a folder named by the digest of the extraction code (a code change never reuses old results).
+    Writes are atomic, so parallel jobs may share the folder."""
+
+    def __init__(self, cache_dir: str | Path) -> None:
+        self.root = Path(cache_dir) / f"breakdown-{_code_version()}"
+
+    def _path(self, sha: str, firm: str, year: int, method: str) -> Path:
+        return self.root / sha[:2] / f"{sha}-{firm}-{year}-{method}.json"
+
+    def get(self, sha: str, firm: str, year: int, method: str) -> Extraction | None:
+        try:
+            d = json.loads(self._path(sha, firm, year, method).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        seg = pd.DataFrame(d["segments"], columns=list(SEGMENT_COLUMNS)) if d["segments"] else empty_segments()
+        if len(seg):
+            seg = seg.astype({"year": "int64", "revenue": "float64", "cost": "float64", "firm": object,
+                              "breakdown": object, "segment": object, "source": object})
+        return Extraction(seg, d["reason"], tuple(d["notes"]), d["status"])
+
+    def put(self, sha: str, firm: str, year: int, method: str, ex: Extraction) -> None:
+        from analysis.text.reports import _atomic_write
+
+        p = self._path(sha, firm, year, method)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        d = {"segments": ex.segments.to_dict("records"), "reason": ex.reason, "notes": list(ex.notes),
+             "status": ex.status}
+        _atomic_write(p, json.dumps(d, ensure_ascii=False, default=_json_default).encode("utf-8"))
+
+
+def _json_default(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    raise TypeError(f"not JSON serializable: {type(v).__name__}")
+
+
 def read_breakdowns(rows: pd.DataFrame, have: set[tuple[str, int]] | None = None, method: str = "auto",
-                    progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    progress=None, cache_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Breakdowns of the reports in ``rows`` (output of :func:`analysis.text.reports.scan_reports`).
 
     Reports whose status is not ``pending`` (unidentified, duplicate) and firm-years in ``have`` (vendor
-    rows exist) are not read; each still gets a status row with the reason. Returns (segments, status).
+    rows exist) are not read; each still gets a status row with the reason. With ``cache_dir`` results are
+    cached per report hash (:class:`BreakdownCache`). Returns (segments, status).
     """
+    from analysis.text.reports import file_sha256
+
     found: list[pd.DataFrame] = []
     status: list[dict] = []
     have = have or set()
+    cache = BreakdownCache(cache_dir) if cache_dir is not None else None
     todo = rows.to_dict("records")
     for i, r in enumerate(todo, 1):
         firm = r.get("firm")
@@ -933,7 +992,17 @@ def read_breakdowns(rows: pd.DataFrame, have: set[tuple[str, int]] | None = None
         if (str(firm), int(year)) in have:
             status.append({**base, "result": "vendor", "reason": "vendor segment rows exist for this firm-year"})
             continue
-        ex = extract_breakdown(r["path"], firm=str(firm), year=int(year), method=method)
+        ex = None
+        if cache is not None:
+            try:
+                sha = file_sha256(r["path"])
+            except OSError:
+                sha = None
+            ex = cache.get(sha, str(firm), int(year), method) if sha else None
+        if ex is None:
+            ex = extract_breakdown(r["path"], firm=str(firm), year=int(year), method=method)
+            if cache is not None and sha:
+                cache.put(sha, str(firm), int(year), method, ex)
         if len(ex.segments):
             found.append(ex.segments)
         reason = "; ".join(x for x in (base["reason"], ex.reason or "") if x)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pymupdf
 import pytest
 
@@ -150,3 +151,18 @@ def test_jsonl_pages_identical_to_txt(tmp_path):
     b = extract_breakdown(tmp_path / "600123_2021.txt")
     assert list(a.segments["revenue"]) == list(b.segments["revenue"]) == [60_000.0, 15_000.0]
     assert a.status["result"] == b.status["result"] == "reconciled"
+
+
+@pytest.mark.outcome("identical", case="breakdown read from the per-report cache equals the fresh extraction")
+def test_breakdown_cache_identical(tmp_path):
+    rep = tmp_path / "reports"
+    rep.mkdir()
+    _report_pdf(rep / "600123_2021_annual_report.pdf", COVER)
+    rows = scan_reports(rep)
+    fresh_seg, fresh_st = read_breakdowns(rows)
+    a_seg, a_st = read_breakdowns(rows, cache_dir=tmp_path / "cache")
+    assert any((tmp_path / "cache").rglob("*.json"))
+    b_seg, b_st = read_breakdowns(rows, cache_dir=tmp_path / "cache")  # from the cache
+    pd.testing.assert_frame_equal(fresh_seg, b_seg)
+    pd.testing.assert_frame_equal(fresh_st, b_st)
+    pd.testing.assert_frame_equal(a_st, b_st)
