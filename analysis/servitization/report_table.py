@@ -67,7 +67,8 @@ RECONCILE_HIGH = 1.01
 STATUS_FIELDS = ("result", "format", "kind", "kind_evidence", "method", "breakdown_found", "breakdowns", "pages_read", "table_pages",
                  "unit", "unit_stated", "unit_decided_by", "operating_revenue", "operating_revenue_page",
                  "table_total", "breakdown_checked", "breakdown_sum", "reconciliation_gap", "reconciled",
-                 "gaps", "total_gap", "pages_examined", "find_tables_calls")
+                 "gaps", "total_gap", "main_business_revenue", "main_business_page", "main_business_gap",
+                 "pages_examined", "find_tables_calls")
 #: ``result`` values: the breakdown was found and reconciles to 营业收入 / was found but 营业收入 was not
 #: found / was found and does not reconcile under any unit / no breakdown table / the file is unreadable.
 RESULTS = ("reconciled", "not_checked", "unreconciled", "no_breakdown", "unreadable")
@@ -829,12 +830,36 @@ def _pages_str(pages) -> str:
     return ",".join(str(p) for p in pages)
 
 
+_MAIN_REV = re.compile(r"主营业务收入(?:为|达到|达|实现|合计)?(?:人民币)?(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)"
+                       r"(亿元|万元|元)")
+
+
+def stated_main_revenue(texts: list[str], pages: list[int]) -> dict | None:
+    """主营业务收入 stated in the MD&A prose next to the breakdown ("公司实现主营业务收入156,732万元"), in yuan.
+
+    The first statement on the given pages (the breakdown's candidate pages and their neighbours); None
+    when the report states none there. A second reference: the breakdown covers main business, which
+    the key-figures 营业收入 exceeds by the other-business revenue.
+    """
+    for pno in pages:
+        if not 1 <= pno <= len(texts):
+            continue
+        t = _squeeze(texts[pno - 1])
+        for m in _MAIN_REV.finditer(t):
+            before = t[max(0, m.start() - 14):m.start()]
+            # the company's own figure: "公司(实现)主营业务收入", not a subsidiary's, a segment's or last year's
+            if "公司" in before and not re.search(r"子公司|分公司|酒店|事业部|板块|上年|去年|同期", before):
+                return {"value": parse_amount(m.group(1)) * UNIT_FACTORS[m.group(2)], "raw": m.group(0),
+                        "page": pno}
+    return None
+
+
 def _report_facts(texts: list[str]) -> dict:
     """Key figures (营业收入) and the kind of firm, read once from the report's page texts."""
     from analysis.text.reports import report_kind
     kf = key_figures(texts)
     kind, ev = report_kind(texts)
-    return {"kf": kf, "kind": kind, "kind_evidence": ev}
+    return {"kf": kf, "kind": kind, "kind_evidence": ev, "texts": texts}
 
 
 def _kf_status(st: dict, facts: dict) -> dict:
@@ -879,6 +904,7 @@ def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int,
     frame["cost"] = frame["cost"].astype("float64")
     for c in ("firm", "breakdown", "segment", "source"):
         frame[c] = frame[c].astype(object)
+    main = stated_main_revenue(kf.get("texts") or [], pages_read)
     usable = [b for b in ("product", "industry") if b in decided and np.isfinite(decided[b][2])]
     check = (min(usable, key=lambda b: abs(decided[b][2])) if usable
              else next(b for b in ("product", "industry", "region") if b in decided))
@@ -893,6 +919,9 @@ def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int,
         "breakdown_sum": raw_sum * f, "reconciliation_gap": gap,
         "reconciled": bool(np.isfinite(gap) and RECONCILE_LOW - 1 <= gap <= RECONCILE_HIGH - 1),
         "total_gap": total_gap,
+        "main_business_revenue": main["value"] if main else None,
+        "main_business_page": main["page"] if main else None,
+        "main_business_gap": (raw_sum * f / main["value"] - 1) if main and main["value"] else None,
         "gaps": "; ".join(f"{b}:{decided[b][2]:+.4f}" for b in ("industry", "product", "region")
                           if b in decided and np.isfinite(decided[b][2])),
     })

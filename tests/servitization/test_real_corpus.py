@@ -192,3 +192,23 @@ def test_share_against_fixture(fid, fx, variant, denominator):
                                denominator=denominator).iloc[0]
     assert m.breakdown_used == used
     assert m.serv_share == pytest.approx(num / den, rel=1e-9)
+
+
+# 主营业务收入 stated in the MD&A prose beside the table, as the fixture helpers read it on the page
+# (quoted in the fixtures' notes): the breakdown covers main business, below 营业收入 by other business.
+STATED_MAIN = {
+    "600201_2020": (156_732 * 1e4, 14),        # "主营业务收入 156,732 万元", p14
+    "603339_2019": (1_135_639_368.05, 11),     # "主营业务收入 1,135,639,368.05 元", p11
+    "688276_2022": (107_139.95 * 1e4, 21),     # "公司实现主营业务收入107,139.95 万元", p21
+}
+
+
+@pytest.mark.parametrize("fid", sorted(STATED_MAIN))
+def test_breakdown_reconciles_to_stated_main_business_revenue(fid):
+    fx = yaml.safe_load((FIXTURES / f"{fid}.yaml").read_text(encoding="utf-8"))
+    path = _path(fx, "main")
+    ex = _extract(path, fx["identity"]["code"], fx["identity"]["fiscal_year"])
+    value, page = STATED_MAIN[fid]
+    assert ex.status["main_business_revenue"] == pytest.approx(value, rel=1e-12)
+    assert ex.status["main_business_page"] == page
+    assert abs(ex.status["main_business_gap"]) <= 0.01  # within 1% of the report's own main-business total
