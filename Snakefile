@@ -47,6 +47,7 @@ rule all:
         "paper/generated/macros.tex",
         "paper/generated/paper.md",
         "data_clean/manifest.json",
+        "data_clean/service_intensity.parquet",
         MECHANISM_OUTPUTS,
         ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
         ROBUSTNESS_OUTPUTS,

@@ -1,13 +1,16 @@
 # The two measures: servitization from revenue breakdowns, digitalization from report texts.
-from analysis.text.dictionary import dictionary_files
+from analysis.text.dictionary import SERVICE_DICTIONARY_PATH, dictionary_files
 
 REPORTS_DIR = f"{RAW}/reports"
 REPORT_MANIFEST = [config["reports"]["manifest"]] if config["reports"]["manifest"] else []
+SERVICE_DICTIONARY_FILE = (str(SERVICE_DICTIONARY_PATH) if config["reports"]["service_dictionary"] == "default"
+                           else config["reports"]["service_dictionary"])
 SERVICE_RULES = [] if config["servitization"]["rules"] == "default" else [config["servitization"]["rules"]]
 
 
 rule report_segments:
-    """Revenue breakdown tables read from report PDFs, for firm-years without vendor segment rows."""
+    """Revenue breakdown tables read from reports (PDF, HTML, TXT, JSON-lines) for firm-years without vendor
+    segment rows; one status row per report (found, unit and how decided, reconciliation gap, pages read)."""
     input:
         segments="data_clean/raw/segments.parquet",
         reports=REPORTS_DIR,
@@ -19,6 +22,7 @@ rule report_segments:
         enabled=config["servitization"]["report_fallback"],
         method=config["servitization"]["report_method"],
         manifest=config["reports"]["manifest"],
+        cache_dir="data_clean/text/cache",
     log:
         "logs/report_segments.log",
     script:
@@ -30,6 +34,8 @@ rule servitization:
     input:
         segments="data_clean/raw/segments.parquet",
         report_segments="data_clean/report_segments.parquet",
+        report_status="data_clean/report_segments_status.csv",
+        income_statement="data_clean/raw/income_statement.parquet",
         overrides=config["servitization"]["overrides"],
         rules=SERVICE_RULES,
     output:
@@ -39,6 +45,8 @@ rule servitization:
         prefer=config["servitization"]["prefer"],
         tolerance=config["servitization"]["tolerance"],
         rules=config["servitization"]["rules"],
+        mixed=config["servitization"]["mixed"],
+        denominator=config["servitization"]["denominator"],
     log:
         "logs/servitization.log",
     script:
@@ -50,11 +58,14 @@ rule count_report_shard:
     input:
         reports=REPORTS_DIR,
         dictionaries=dictionary_files(config["reports"]),
+        service_dictionary=SERVICE_DICTIONARY_FILE,
         manifest=REPORT_MANIFEST,
     output:
         counts="data_clean/text/shard_{shard}/counts.parquet",
         chars="data_clean/text/shard_{shard}/chars.parquet",
         status="data_clean/text/shard_{shard}/status.csv",
+        service_counts="data_clean/text/shard_{shard}/service_counts.parquet",
+        service_chars="data_clean/text/shard_{shard}/service_chars.parquet",
     params:
         n_shards=config["reports"]["n_shards"],
         reports=config["reports"],
@@ -82,3 +93,19 @@ rule digitalization:
         "logs/digitalization.log",
     script:
         "../scripts/digitalization.py"
+
+
+rule service_intensity:
+    """Text-based service intensity (robustness measure): service terms per 10,000 characters of MD&A."""
+    input:
+        counts=expand("data_clean/text/shard_{shard}/service_counts.parquet", shard=SHARDS),
+        chars=expand("data_clean/text/shard_{shard}/service_chars.parquet", shard=SHARDS),
+        dictionary=SERVICE_DICTIONARY_FILE,
+    output:
+        measures="data_clean/service_intensity.parquet",
+    params:
+        reports=config["reports"],
+    log:
+        "logs/service_intensity.log",
+    script:
+        "../scripts/service_intensity.py"

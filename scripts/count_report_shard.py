@@ -1,5 +1,5 @@
 """Rule count_report_shard: extract, normalize and count one shard of the annual reports."""
-from analysis.text.dictionary import dictionary_from_config
+from analysis.text.dictionary import dictionary_from_config, service_dictionary_from_config
 from analysis.text.reports import process_shard
 from analysis.workflow import run_rule
 
@@ -16,6 +16,16 @@ def main(smk, log):
                                           exclude_negated=bool(cfg["exclude_negated"]), progress=log)
     counts.to_parquet(smk.output.counts, index=False)
     chars.to_parquet(smk.output.chars, index=False)
+    # text-based service intensity (robustness measure): the service-term dictionary in the MD&A; the
+    # texts come from the cache the pass above filled
+    services = service_dictionary_from_config(cfg)
+    s_counts, s_chars, _ = process_shard(smk.input.reports, shard, n_shards, services, smk.params.cache_dir,
+                                         manifest=cfg["manifest"], sections=("mdna",),
+                                         exclude_negated=bool(cfg["exclude_negated"]), progress=False)
+    s_counts.to_parquet(smk.output.service_counts, index=False)
+    s_chars.to_parquet(smk.output.service_chars, index=False)
+    log(f"service terms ({services.name} {services.version}): {int(s_counts['count'].sum())} in "
+        f"{len(s_chars)} MD&A sections")
     # timing and cache hits are logged, not written: outputs depend on the inputs only
     log(f"{len(status)} files; cache hits {int(status['cached'].sum())}, "
         f"extraction {status['seconds'].sum():.1f}s")

@@ -31,7 +31,7 @@ import yaml
 
 from analysis.codes import try_normalize_firm
 
-LABELS = ("service", "product", "not_segment")
+LABELS = ("service", "product", "mixed", "not_segment")
 DEFAULT_LABEL = "product"
 DEFAULT_DECIDED_BY = "default:product"
 OVERRIDE_COLUMNS = ("firm", "year", "segment", "label", "note")

@@ -5,9 +5,14 @@ Definitions (one row per firm-year present in the labelled frame):
 * ``breakdown_used``: the first breakdown in ``prefer`` (default product, then industry) that has at
   least one service or product row for that firm-year. Region breakdowns are never used: a regional split
   says nothing about what is sold.
-* ``serv_share`` = service revenue / (service + product revenue) within that breakdown. Not-a-segment rows
-  (合计, 其他业务, 抵消 ...) are excluded from both. Values outside [0, 1] (possible with negative revenue)
+* ``serv_share`` = service revenue / (service + product + mixed revenue) within that breakdown. Not-a-segment
+  rows (合计, 其他业务, 抵消 ...) are excluded from both. Values outside [0, 1] (possible with negative revenue)
   are kept and flagged, not clipped. NaN when the denominator is 0 or no breakdown is usable.
+* Mixed lines (label ``mixed``: 设备及服务, 产品及安装, ...) are in the denominator; ``mixed`` chooses their
+  weight in the numerator: ``exclude`` (0; the firm-year is flagged ``flag_mixed``), ``half`` (0.5) or
+  ``full`` (1). ``mixed_revenue`` records their revenue whatever the choice.
+* ``denominator``: ``main_business`` (the breakdown's own sum, as above) or ``operating_revenue`` (the
+  ``total_revenue`` given for the firm-year, i.e. 营业收入 including 其他业务收入; NaN share when absent).
 * ``serv_breadth``: number of distinct ``service_type`` among service rows with revenue > 0.
 * ``serv_dummy``: 1 if serv_share > 0, 0 if serv_share <= 0, <NA> if serv_share is NaN (nullable Int64).
 * ``source``: the distinct sources of the rows used, sorted and joined by "; ".
@@ -35,11 +40,14 @@ from .segments import BREAKDOWNS
 
 MEASURE_COLUMNS = (
     "firm", "year", "serv_share", "serv_breadth", "serv_dummy", "breakdown_used", "source",
-    "n_segments", "n_service_segments", "service_revenue", "segment_revenue", "reference_revenue",
+    "n_segments", "n_service_segments", "n_mixed_segments", "service_revenue", "mixed_revenue", "mixed_treatment",
+    "denominator", "segment_revenue", "reference_revenue",
     "sum_check_against", "sum_gap_rel",
     "flag_share_out_of_range", "flag_sum_mismatch", "flag_negative_revenue", "flag_missing_revenue",
-    "flag_no_usable_breakdown",
+    "flag_no_usable_breakdown", "flag_mixed",
 )
+MIXED_WEIGHTS = {"exclude": 0.0, "half": 0.5, "full": 1.0}
+DENOMINATORS = ("main_business", "operating_revenue")
 
 
 def _join_sources(values: pd.Series) -> str:
@@ -47,7 +55,8 @@ def _join_sources(values: pd.Series) -> str:
 
 
 def servitization_measures(labeled: pd.DataFrame, prefer=("product", "industry"), tolerance: float = 0.01,
-                           total_revenue: pd.DataFrame | None = None) -> pd.DataFrame:
+                           total_revenue: pd.DataFrame | None = None, mixed: str = "exclude",
+                           denominator: str = "main_business") -> pd.DataFrame:
     """One row per firm-year: serv_share, serv_breadth, serv_dummy, provenance and check flags.
 
     ``labeled`` is the output of :func:`analysis.servitization.classifier.label_segments` (needs firm,
@@ -68,6 +77,12 @@ def servitization_measures(labeled: pd.DataFrame, prefer=("product", "industry")
             raise ValueError(f"prefer: unknown breakdown {b!r}; use 'product' and/or 'industry'")
     if len(set(prefer)) != len(prefer):
         raise ValueError(f"prefer has duplicates: {prefer}")
+    if mixed not in MIXED_WEIGHTS:
+        raise ValueError(f"mixed must be one of {list(MIXED_WEIGHTS)}, not {mixed!r}")
+    if denominator not in DENOMINATORS:
+        raise ValueError(f"denominator must be one of {list(DENOMINATORS)}, not {denominator!r}")
+    if denominator == "operating_revenue" and total_revenue is None:
+        raise ValueError("denominator 'operating_revenue' needs total_revenue (firm, year, revenue)")
     if not (tolerance >= 0):
         raise ValueError("tolerance must be >= 0")
     need = ["firm", "year", "breakdown", "revenue", "label", "service_type"]
@@ -90,13 +105,15 @@ def servitization_measures(labeled: pd.DataFrame, prefer=("product", "industry")
     keys = ["firm", "year"]
     base = df[keys].drop_duplicates().sort_values(keys).reset_index(drop=True)
 
-    usable = df[df["label"].isin(["service", "product"]) & df["_rank"].notna()]
+    usable = df[df["label"].isin(["service", "product", "mixed"]) & df["_rank"].notna()]
     best = usable.groupby(keys, sort=False)["_rank"].min().rename("_best").reset_index()
     used = usable.merge(best, on=keys)
     used = used[used["_rank"] == used["_best"]].copy()
     used["_svc"] = used["label"] == "service"
     used["_svc_rev"] = np.where(used["_svc"], used["revenue"], 0.0)
     used["_svc_rev"] = used["_svc_rev"].where(used["revenue"].notna(), 0.0)
+    used["_mix"] = used["label"] == "mixed"
+    used["_mix_rev"] = np.where(used["_mix"] & used["revenue"].notna(), used["revenue"], 0.0)
     used["_stype_pos"] = used["service_type"].where(used["_svc"] & (used["revenue"] > 0))
     used["_neg"] = used["revenue"] < 0
     used["_nan"] = used["revenue"].isna()
@@ -107,6 +124,8 @@ def servitization_measures(labeled: pd.DataFrame, prefer=("product", "industry")
         "segment_revenue": g["revenue"].sum(min_count=1),
         "n_segments": g["revenue"].size(),
         "n_service_segments": g["_svc"].sum(),
+        "n_mixed_segments": g["_mix"].sum(),
+        "mixed_revenue": g["_mix_rev"].sum(),
         "serv_breadth": g["_stype_pos"].nunique(),
         "flag_negative_revenue": g["_neg"].any(),
         "flag_missing_revenue": g["_nan"].any(),
@@ -141,12 +160,18 @@ def servitization_measures(labeled: pd.DataFrame, prefer=("product", "industry")
     has = out["_best"].notna()
     out["breakdown_used"] = pd.Series([prefer[int(r)] if r == r else None for r in out["_best"]], dtype=object)
     den = out["segment_revenue"].astype("float64")
+    num = out["service_revenue"] + MIXED_WEIGHTS[mixed] * out["mixed_revenue"].fillna(0.0)
+    share_den = den if denominator == "main_business" else out["_given_total"].astype("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(has & (den != 0), out["service_revenue"] / den, np.nan)
+        share = np.where(has & share_den.notna() & (share_den != 0), num / share_den, np.nan)
     out["serv_share"] = share.astype("float64")
     out["serv_dummy"] = pd.array([pd.NA if s != s else int(s > 0) for s in out["serv_share"]], dtype="Int64")
     out["serv_breadth"] = out["serv_breadth"].fillna(0).astype("int64")
-    for c in ("n_segments", "n_service_segments"):
+    out["mixed_treatment"] = mixed
+    out["denominator"] = denominator
+    out["mixed_revenue"] = out["mixed_revenue"].fillna(0.0).astype("float64")
+    out["flag_mixed"] = (out["n_mixed_segments"].fillna(0) > 0) & (mixed == "exclude")
+    for c in ("n_segments", "n_service_segments", "n_mixed_segments"):
         out[c] = out[c].fillna(0).astype("int64")
     for c in ("flag_negative_revenue", "flag_missing_revenue"):
         out[c] = out[c].fillna(False).astype(bool)
@@ -162,7 +187,7 @@ def servitization_measures(labeled: pd.DataFrame, prefer=("product", "industry")
     gap = np.where(ref.notna() & has & (ref == 0) & (den != 0), np.inf, gap)
     out["sum_gap_rel"] = gap.astype("float64")
     out["flag_sum_mismatch"] = (np.abs(out["sum_gap_rel"]) > tolerance).fillna(False).astype(bool)
-    oor = (out["serv_share"] < 0) | (out["serv_share"] > 1) | (has & (den <= 0))
+    oor = (out["serv_share"] < 0) | (out["serv_share"] > 1) | (has & (share_den <= 0))
     out["flag_share_out_of_range"] = oor.fillna(False).astype(bool)
     out["flag_no_usable_breakdown"] = ~has
     return out[list(MEASURE_COLUMNS)].sort_values(keys).reset_index(drop=True)

@@ -1,39 +1,52 @@
-"""Main-business revenue breakdown (主营业务分行业 / 分产品 / 分地区) read from an annual-report PDF.
+"""Main-business revenue breakdown (主营业务分行业 / 分产品 / 分地区) read from an annual report, reconciled.
 
 Used for firm-years without vendor segment rows. The output is the canonical segment frame
 (firm, year, breakdown, segment, revenue, cost, source) with source ``report:<file name>#p<page>``,
-where <page> is the 1-based physical page of the PDF (not the printed page number).
+where <page> is the 1-based physical page of the PDF (for TXT/JSON-lines the page of the text, for
+HTML always 1), plus a status record (:data:`STATUS_FIELDS`) that says what was found and how sure it is.
 
-How it works:
+Inputs: PDF (pymupdf), cninfo HTML (``<table>`` rows read as table rows), plain text (GBK/UTF-8; lines
+split on whitespace, so a whitespace-aligned table becomes name + values) and JSON-lines page corpora
+(one ``{"page": n, "inside": "..."}`` object per line, read as pages of text).
 
-1. Candidate pages are those whose text has 分行业 or 分产品 together with 营业收入 and 营业成本 (or, for
-   the SZSE "营业收入构成" layout, 营业收入构成); each candidate's next page is also read, because tables
-   break across pages.
-2. ``method="table"`` (default): ``page.find_tables()``; cells are re-read with ``page.get_text(clip=cell)``
-   because the table extractor scrambles thousands separators in some reports. Rows are walked in order:
-   * a header row whose first cell is 分行业 / 分产品 / 分地区 (also 分业务 -> product, 分销售模式 -> skipped)
-     and which has a column "营业收入" starts a section; revenue is that column, cost the "营业成本" column.
-     A table without such a column (the 成本分析表, cost by component) never starts a section.
-   * SZSE layout: a header row with "金额" (first one = current year) and marker rows "分行业" / "分产品" /
-     "分地区" whose other cells are empty.
-   * a section title (…情况, …说明) or another header ends the section; a section may continue on the next
-     page when that page's first table starts with data rows of the same width.
-3. ``method="text"``: the same walk on rows rebuilt from word positions (``page.get_text("words")``),
-   columns assigned by the x-position of the header words; used automatically when the table finder yields
-   nothing (tables drawn without rules), or on request.
-4. Units: the nearest "单位：元/千元/万元/百万元/亿元" above the table on the same page, else the last one
-   seen on earlier pages, else 元 (noted in ``notes``). Revenue is returned in yuan.
-5. Only the first section of each breakdown type is kept (SZSE reports repeat segments in the table of
+How a breakdown is found (one walk over rows, whatever the format):
+
+1. Candidate pages are those whose text has 分行业 or 分产品 together with 营业收入 and 营业成本 (or
+   营业收入构成); each candidate's previous page (a title, header or 单位 line there) and next page (tables
+   break across pages) are read too. PDF ``method="table"`` rows come from ``page.find_tables()`` (cells
+   re-read with ``get_text(clip=cell)``, because the table extractor scrambles thousands separators),
+   ``method="text"`` rows from word positions; "auto" tries table, then text.
+2. A row is compacted to its non-empty cells, so a marker (分行业 / 分产品 / 分地区 / 分业务) counts in any
+   cell, and values are counted from the first value cell: the revenue column is found by the header's
+   text (``营业收入`` [SSE] or the first ``金额`` [SZSE 营业收入构成]; the cost column by ``营业成本``), not
+   by the header cell's position, which in SZSE layouts is one column off from the amounts.
+3. A header or marker row opens a section; a title (…情况, …说明, (2)…), a marker header of another
+   table (成本分析表: 分行业 without a 营业收入 column) or a header without a revenue column closes it.
+   A table that starts (on the next page) with data rows or with the wrapped tail of the header
+   (``减（%）``) continues the open section: tables split across pages.
+4. The table's own total (营业收入合计 of SZSE, a 合计 row of SSE) is recorded for the check below.
+   Only the first section of each breakdown type is kept (SZSE reports repeat segments in the table of
    lines above 10% of revenue, which is incomplete and must not be used).
 
-Never raises on an unreadable or odd PDF: returns ``Extraction(segments=<empty frame>, reason=...)``.
-Known gaps: scanned (image) reports (no text layer: reason says so); a 分产品 table split across pages
-where the continuation repeats no header and has a different column count; names wrapped onto a second
-line in text mode when the wrap sits far from the number row.
+Units and reconciliation (never an assumption left silent): the unit stated for the table (nearest
+``单位：元/千元/万元/百万元/亿元`` above it on the page, else the last one on the pages before) is checked
+against the report's own totals: the 营业收入 of the key-figures table (主要会计数据, with its own unit)
+and the table's total row. A section's sum in yuan must be between :data:`RECONCILE_LOW` and
+:data:`RECONCILE_HIGH` times 营业收入 (the breakdown covers main business, which can be below operating
+revenue by the 其他业务收入). When the stated unit fails and another factor passes (a 10^4 or 10^8 slip,
+or no unit printed), the passing unit is used and the status says "unit corrected by reconciliation";
+when none passes the stated unit is kept and the status is ``unreconciled``.
+
+Never raises on an unreadable or odd file: returns ``Extraction(segments=<empty>, reason=..., status=...)``.
+Known gaps: scanned (image) reports (no text layer: reason says so); names wrapped onto a second
+line in text mode when the wrap sits far from the number row; TXT tables whose columns are not
+separated by whitespace.
 """
 
 from __future__ import annotations
 
+import html as _html
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -45,18 +58,34 @@ import pandas as pd
 from .segments import SEGMENT_COLUMNS, empty_segments
 
 HEADER_KINDS = {"分行业": "industry", "分产品": "product", "分地区": "region", "分业务": "product",
-                "分销售模式": None, "分行业/产品": "industry"}
+                "分销售模式": None, "销售模式": None, "分行业/产品": "industry"}
 UNIT_FACTORS = {"元": 1.0, "千元": 1e3, "万元": 1e4, "百万元": 1e6, "亿元": 1e8}
+#: A breakdown reconciles when its sum is within [LOW, HIGH] x 营业收入 (main business <= operating revenue).
+RECONCILE_LOW = 0.5
+RECONCILE_HIGH = 1.01
+#: Fields of the per-report status record (see :func:`extract_breakdown`).
+STATUS_FIELDS = ("result", "format", "kind", "kind_evidence", "method", "breakdown_found", "breakdowns", "pages_read", "table_pages",
+                 "unit", "unit_stated", "unit_decided_by", "operating_revenue", "operating_revenue_page",
+                 "table_total", "breakdown_checked", "breakdown_sum", "reconciliation_gap", "reconciled",
+                 "gaps", "total_gap", "main_business_revenue", "main_business_page", "main_business_gap",
+                 "pages_examined", "find_tables_calls")
+#: ``result`` values: the breakdown was found and reconciles to 营业收入 / was found but 营业收入 was not
+#: found / was found and does not reconcile under any unit / no breakdown table / the file is unreadable.
+RESULTS = ("reconciled", "not_checked", "unreconciled", "no_breakdown", "unreadable")
 _UNIT_RE = re.compile(r"单位\s*[:：]\s*(?:人民币)?\s*(百万元|千元|万元|亿元|元)")
 _NUM_RE = re.compile(r"^[-−–]?\(?[-−–]?\d[\d,]*(\.\d+)?\)?$")
+_VALUE_RE = re.compile(r"^[-−–]?\(?[-−–]?\d[\d,]*(\.\d+)?\)?%?$|^[-—–]{1,2}$")
+_TOTAL_RE = re.compile(r"合计|总计|小计")
+_HEADER_TAIL = re.compile(r"^[（()）%减增加少比上年同期度\-—]*$")
 
 
 class Extraction(NamedTuple):
-    """Result of an extraction: the canonical segment frame, a reason when it is empty, and notes."""
+    """Result of an extraction: the canonical segment frame, a reason when it is empty, notes, status."""
 
     segments: pd.DataFrame
     reason: str | None
     notes: tuple[str, ...] = ()
+    status: dict = {}
 
 
 def _clean(text: str | None) -> str:
@@ -79,9 +108,13 @@ def parse_amount(text: str | None) -> float:
     return -v if neg else v
 
 
-def _header_kind(first_cell: str) -> tuple[bool, str | None]:
-    """(is a breakdown header/marker, breakdown) for a first-column text."""
-    s = _clean(first_cell)
+def _is_value(cell: str) -> bool:
+    return bool(_VALUE_RE.match(_clean(cell).replace("−", "-")))
+
+
+def _header_kind(cell: str) -> tuple[bool, str | None]:
+    """(is a breakdown marker, breakdown) for one cell text."""
+    s = _clean(cell)
     s = re.sub(r"^主营业务", "", s)
     for key, kind in HEADER_KINDS.items():
         if s == key:
@@ -89,27 +122,44 @@ def _header_kind(first_cell: str) -> tuple[bool, str | None]:
     return False, None
 
 
-def _is_title(first_cell: str) -> bool:
-    s = _clean(first_cell)
+def _is_title(text: str) -> bool:
+    s = _clean(text)
     return bool(s) and (s.endswith("情况") or "说明" in s or s.startswith("主营业务分")
                         or bool(re.match(r"^[(（]?\d+[)）.]", s)))
 
 
-def _revenue_cols(cells: list[str]) -> tuple[int | None, int | None, str]:
-    """Column of current revenue and cost in a header row, and the layout name."""
-    rev = cost = None
-    for j, c in enumerate(cells[1:], start=1):
-        s = _clean(c)
-        if rev is None and s.startswith("营业收入") and "比上年" not in s and "增减" not in s:
-            rev = j
-        elif cost is None and s.startswith("营业成本") and "比上年" not in s and "增减" not in s:
-            cost = j
+def _is_rev_label(s: str) -> bool:
+    return (s.startswith(("营业收入", "主营业务收入", "主营收入")) and "比上年" not in s and "增减" not in s
+            and "占" not in s and "合计" not in s)
+
+
+def _is_amount_label(s: str) -> bool:
+    return s == "金额" or (s.endswith("金额") and len(s) <= 6 and "成本" not in s)
+
+
+def _header_columns(cells: list[str]) -> dict | None:
+    """Revenue / cost positions among the value cells of a header row, by the header's text.
+
+    ``cells`` are the non-empty cells of the row. A leading marker (分行业) or row label is not a column.
+    Returns {"rev": i, "cost": j or None, "kind": "sse" | "szse"} or None when the row has no revenue
+    column.
+    """
+    cols = list(cells)
+    # the first value column is the first revenue column (营业收入 / 金额): whatever precedes it is a marker,
+    # a title or the wrapped tail of a header line above (同比增减) and not a column of the values
+    first = next((j for j, c in enumerate(cols) if _is_rev_label(c) or _is_amount_label(c)), None)
+    if first is None:
+        return None
+    cols = cols[first:]
+    rev = next((j for j, c in enumerate(cols) if _is_rev_label(c)), None)
     if rev is not None:
-        return rev, cost, "sse"
-    for j, c in enumerate(cells[1:], start=1):
-        if _clean(c) == "金额":
-            return j, None, "szse"
-    return None, None, ""
+        cost = next((j for j, c in enumerate(cols) if c.startswith(("营业成本", "主营业务成本"))
+                     and "比上年" not in c and "增减" not in c), None)
+        return {"rev": rev, "cost": cost, "kind": "sse"}
+    rev = next((j for j, c in enumerate(cols) if _is_amount_label(c)), None)
+    if rev is not None and any("营业收入" in c or "收入" in c for c in cols):
+        return {"rev": rev, "cost": None, "kind": "szse"}
+    return None
 
 
 class _Walker:
@@ -119,93 +169,136 @@ class _Walker:
         self.sections: list[dict] = []
         self.cur: dict | None = None      # open section
         self.layout: dict | None = None   # current header columns
-        self.pending = ""                 # text mode: name fragment waiting for its number row
+        self.pending = ""                 # name fragment waiting for its number row
         self.pending_y: float | None = None
+        self.total: tuple[float, float, int] | None = None  # (raw total, unit, page) of the current table
+        self.stream_unit: tuple[float, str] | None = None   # unit read from the row stream (TXT/HTML)
+        self.lone_marker: str | None = None  # a marker row alone, waiting for its header row
 
-    def start_table(self, ncols: int, first_row: list[str]) -> None:
-        # keep the open section only if this table continues it (same width, starts with data)
-        if self.cur is not None:
-            is_hdr, _ = _header_kind(first_row[0] if first_row else "")
-            if ncols != self.cur["ncols"] or is_hdr or _is_title(first_row[0] if first_row else ""):
-                self.cur = None
-        if self.cur is None:
-            self.layout = None if not (self.layout and self.layout.get("ncols") == ncols
-                                       and self.layout["kind"] == "szse") else self.layout
+    def start_table(self, first_row: list[str]) -> None:
+        """A new table: it continues the open section only when it starts with data (or a header tail)."""
+        ne = [c for c in (_clean(x) for x in first_row) if c]
+        if self.cur is None or not ne:
+            return
+        data = len(ne) >= 2 and not _is_value(ne[0]) and any(not np.isnan(parse_amount(c)) for c in ne[1:])
+        tail = all(_HEADER_TAIL.match(c) for c in ne)
+        if not (data or tail):
+            self.close()
 
-    def row(self, cells: list[str], page: int, unit: float, y: float | None = None) -> None:
-        """Consume one row. ``y`` (text mode only) enables joining names wrapped onto two lines."""
-        if not cells:
+    def close(self) -> None:
+        self.cur = None
+        self.pending = ""
+        self.pending_y = None
+
+    def row(self, cells: list[str], page: int, unit: tuple[float, str] | None, y: float | None = None) -> None:
+        """Consume one row. ``y`` (text mode only) enables joining names wrapped onto two lines.
+
+        ``unit`` is (factor, where) of the 单位 statement in force for this row, or None when unknown.
+        """
+        ne = [c for c in (_clean(x) for x in cells) if c]
+        if not ne:
             return
-        first = cells[0] or ""
-        is_hdr, kind = _header_kind(first)
-        rev, cost, lay = _revenue_cols(cells)
-        if rev is not None and lay == "sse" and is_hdr:
-            self.layout = {"rev": rev, "cost": cost, "kind": "sse", "ncols": len(cells)}
-            self._open(kind, len(cells))
+        text = "".join(ne)
+        m = _UNIT_RE.search(text)
+        if m and len(text) <= 40 and not any(not np.isnan(parse_amount(c)) for c in ne):
+            self.stream_unit = (UNIT_FACTORS[m.group(1)], f"单位 line p{page}")
             return
-        if rev is not None and lay == "szse":
-            self.layout = {"rev": rev, "cost": None, "kind": "szse", "ncols": len(cells)}
-            self.cur = None
-            return
-        if is_hdr and self.layout is not None and self.layout["kind"] == "szse" \
-                and all(not _clean(c) for c in cells[1:]):
-            self._open(kind, len(cells))
-            return
-        if is_hdr or _is_title(first):
-            self.cur = None
-            self.pending = ""
-            return
-        if self.cur is None or self.layout is None:
-            return
-        name = _clean(first)
-        r = self.layout["rev"]
-        revenue = parse_amount(cells[r]) if r < len(cells) else float("nan")
-        if np.isnan(revenue):
-            if y is not None and name:
-                # text mode: a name fragment. Glue it to the row just above when close, else keep it as
-                # the prefix of the next data row (numbers centred between two name lines).
+        if unit is None:
+            unit = self.stream_unit
+        amounts = [c for c in ne if not np.isnan(parse_amount(c))]
+        markers = [(c, k) for c in ne for ok, k in [_header_kind(c)] if ok]
+        if not amounts:
+            hdr = _header_columns(ne)
+            if hdr is not None:
+                self.layout = hdr
+                if markers:
+                    self._open(markers[0][1], unit, page)
+                elif self.lone_marker is not None and hdr["kind"] == "sse":
+                    self._open(self.lone_marker, unit, page)  # 分行业 on its own line, then its columns
+                else:
+                    self.close()
+                    self.total = None
+                self.lone_marker = None
+                return
+            self.lone_marker = markers[0][1] if markers and len(ne) == 1 else None
+            if markers:
+                if len(ne) > 1 and not (len(ne) == 2 and _is_title(ne[1])):
+                    # a marker heading a table without a revenue column (成本分析表): not a breakdown
+                    self.layout = None
+                    self.close()
+                elif self.layout is not None and self.layout["kind"] == "szse":
+                    self._open(markers[0][1], unit, page)
+                else:
+                    self.close()
+                return
+            if _is_title(text):
+                self.close()
+                return
+            if self.cur is not None and y is not None and not _HEADER_TAIL.match(text) \
+                    and "%" not in text and re.search(r"[\u4e00-\u9fffA-Za-z]", text):
+                # a name fragment: glue it to the row just above when close, else keep it as the prefix
+                # of the next data row (numbers centred between two name lines).
                 last = self.cur["rows"][-1] if self.cur["rows"] else None
                 if last is not None and last.get("y") is not None and 0 < y - last["y"] < 14 \
                         and not self.pending:
-                    last["segment"] += name
+                    last["segment"] += text
                 else:
-                    self.pending += name
+                    self.pending += text
                     self.pending_y = y
             return
+        # a row with amounts: name = the cells before the first value
+        k = next(i for i, c in enumerate(ne) if _is_value(c))
+        name = "".join(ne[:k])
+        values = ne[k:]
+        if self.layout is None:
+            return
+        rev = parse_amount(values[self.layout["rev"]]) if self.layout["rev"] < len(values) else float("nan")
+        if np.isnan(rev) or "%" in values[self.layout["rev"]]:
+            return
         if self.pending:
-            if y is not None and self.pending_y is not None and 0 < y - self.pending_y < 20:
+            if y is None or (self.pending_y is not None and 0 < y - self.pending_y < 20):
                 name = self.pending + name
             self.pending = ""
             self.pending_y = None
         if not name:
             return
+        if _TOTAL_RE.search(name) and self.cur is None:
+            self.total = (rev, unit, page)   # SZSE 营业收入合计 above the sections
+            return
+        if self.cur is None:
+            return
         c = self.layout["cost"]
-        cost = parse_amount(cells[c]) if c is not None and c < len(cells) else float("nan")
-        self.cur["rows"].append({"segment": name, "revenue": revenue * unit,
-                                 "cost": cost * unit, "page": page, "y": y})
+        cost = parse_amount(values[c]) if c is not None and c < len(values) else float("nan")
+        if _TOTAL_RE.search(name) and self.cur["total"] is None:
+            self.cur["total"] = (rev, unit, page)
+        if self.cur["unit"] is None and unit is not None:
+            self.cur["unit"] = unit
+        self.cur["rows"].append({"segment": name, "revenue": rev, "cost": cost, "page": page, "y": y})
 
-    def _open(self, kind: str | None, ncols: int) -> None:
+    def _open(self, kind: str | None, unit, page: int) -> None:
+        self.pending = ""
         if kind is None:  # e.g. 分销售模式: a breakdown we do not use
             self.cur = None
             return
-        self.cur = {"breakdown": kind, "rows": [], "ncols": ncols}
+        if self.cur is not None and self.cur["breakdown"] == kind and not self.cur["rows"]:
+            return  # a sub-header 主营业务分产品情况 followed by its header row 分产品 | 营业收入 | ...
+        self.cur = {"breakdown": kind, "rows": [], "unit": unit, "page": page,
+                    "total": self.total if self.layout and self.layout["kind"] == "szse" else None}
         self.sections.append(self.cur)
-
-
-def _page_units(page) -> list[tuple[float, float]]:
-    """(bottom y, factor) of every 单位：… statement on the page, read line by line."""
+def _page_units(page, words=None) -> list[tuple[float, float]]:
+    """(bottom y, factor) of every 单位：… statement on the page, read line by line from its words."""
+    words = page.get_text("words") if words is None else words
+    lines: dict[tuple[int, int], list] = {}
+    for w in words:
+        lines.setdefault((w[5], w[6]), []).append(w)
     out = []
-    for r in page.search_for("单位"):
-        line = page.get_text("text", clip=pymupdf_rect(r.x0 - 1, r.y0 - 1, page.rect.x1, r.y1 + 1))
-        m = _UNIT_RE.search(_clean(line))
-        if m:
-            out.append((r.y1, UNIT_FACTORS[m.group(1)]))
+    for ws in lines.values():
+        text = "".join(w[4] for w in sorted(ws, key=lambda w: w[0]))
+        if "单位" in text:
+            m = _UNIT_RE.search(_clean(text))
+            if m:
+                out.append((max(w[3] for w in ws), UNIT_FACTORS[m.group(1)]))
     return out
-
-
-def pymupdf_rect(x0, y0, x1, y1):
-    import pymupdf
-    return pymupdf.Rect(x0, y0, x1, y1)
 
 
 def _rows_from_words(page) -> list[tuple[float, list]]:
@@ -289,8 +382,12 @@ def _text_tables(page, carry=None) -> tuple[list[tuple[float, list[list[str]], d
                 cells[1] = t
             elif best is cost and not cells[2]:
                 cells[2] = t
-        if not cells[1] and (_is_title(text) or _header_kind(text)[0]):
-            out_rows.append([text])
+        if not cells[1]:
+            if _is_title(text) or _header_kind(text)[0]:
+                out_rows.append([text])
+            else:
+                out_rows.append([name])
+                geoms[len(out_rows) - 1] = y
             continue
         out_rows.append(cells)
         geoms[len(out_rows) - 1] = y
@@ -298,18 +395,319 @@ def _text_tables(page, carry=None) -> tuple[list[tuple[float, list[list[str]], d
     return ([(top, out_rows, geoms)] if out_rows else []), cols
 
 
-def _candidate_pages(doc, pages: list[int]) -> list[int]:
+
+
+# ----------------------------------------------------------------------------- row sources
+
+def _candidate_pages(page_texts: list[str]) -> list[int]:
+    """1-based pages whose text looks like a revenue breakdown (see the module docstring)."""
     cands = []
-    for pno in pages:
-        t = _clean(doc[pno - 1].get_text())
+    for pno, raw in enumerate(page_texts, 1):
+        t = _clean(raw)
         if ("分行业" in t or "分产品" in t) and ("营业收入构成" in t or ("营业收入" in t and "营业成本" in t)):
             cands.append(pno)
     return cands
 
 
+def _pages_to_read(cands: list[int], n: int) -> list[int]:
+    return sorted({p for c in cands for p in (c - 1, c, c + 1) if 1 <= p <= n})
+
+
+def _cell_text(words, cell) -> str:
+    """Text of a table cell from the page's words (centre inside the cell), top to bottom, left to right.
+
+    Reading words once per page replaces a ``get_text(clip=cell)`` per cell (which re-parses the page) and
+    avoids the table extractor's own cell text, which scrambles thousands separators in some reports.
+    """
+    x0, y0, x1, y1 = cell
+    inside = [w for w in words if x0 <= (w[0] + w[2]) / 2 <= x1 and y0 <= (w[1] + w[3]) / 2 <= y1]
+    inside.sort(key=lambda w: (round((w[1] + w[3]) / 2), w[0]))
+    return _clean("".join(w[4] for w in inside))
+
+
+_SECTION_HEADING = re.compile(r"营业收入构成|主营业务分行业[、及和]|主营业务构成")
+
+
+def _is_section_heading(line: str) -> bool:
+    """The title of a breakdown table (not its 说明 paragraph heading, not a cross-reference)."""
+    t = _clean(line)
+    return bool(_SECTION_HEADING.search(t)) and "说明" not in t and len(t) <= 40
+
+
+def _section_top(words) -> float | None:
+    """Top y of the breakdown's heading on a page (营业收入构成, 主营业务分行业、分产品…), or None.
+
+    The table finder then looks only below it (about half the time of a whole page); a page without
+    the heading (a table continued from the page before) is searched whole.
+    """
+    lines: dict[tuple[int, int], list] = {}
+    for w in words:
+        lines.setdefault((w[5], w[6]), []).append(w)
+    tops = [min(w[1] for w in ws) for ws in lines.values()
+            if _is_section_heading("".join(w[4] for w in sorted(ws, key=lambda w: w[0])))]
+    return min(tops) - 2 if tops else None
+
+
+def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[str],
+              cands: set[int] | None = None, counts: dict | None = None) -> None:
+    """Feed the walker with the rows of the given PDF pages (table finder or word positions).
+
+    With ``cands`` (the candidate pages), a page that is not a candidate is read in full only when a
+    section is still open at its top (a table continued from the page before); otherwise only its unit
+    statements are read (a 单位 line above a table that starts on the next page). ``counts`` receives
+    the number of pages read in full and of table-finder calls.
+    """
+    unit_carry: tuple[float, str] | None = None
+    prev_page = None
+    text_cols = None
+    counts = counts if counts is not None else {}
+    for pno in pages:
+        page = doc[pno - 1]
+        if prev_page is not None and pno != prev_page + 1:
+            walker.close()  # no continuation across a gap in the page list
+            unit_carry = None
+        prev_page = pno
+        if cands is not None and pno not in cands and walker.cur is None:
+            units = _page_units(page)
+            if units:
+                unit_carry = (max(units)[1], f"单位 line p{pno} (page before the table)")
+            continue
+        counts["pages"] = counts.get("pages", 0) + 1
+        if method == "table":
+            counts["find_tables"] = counts.get("find_tables", 0) + 1
+            tables = []
+            words = page.get_text("words")
+            top = _section_top(words) if walker.cur is None else None
+            clip = (page.rect.x0, top, page.rect.x1, page.rect.y1) if top is not None else None
+            found = page.find_tables(use_layout=False, clip=clip).tables
+            for t in found:
+                rows = [[_cell_text(words, c) if c is not None else "" for c in r.cells] for r in t.rows]
+                tables.append((t.bbox[1], rows, {}))
+        else:
+            words = page.get_text("words")
+            tables, text_cols = _text_tables(page, text_cols if walker.cur is not None else None)
+        units = _page_units(page, words)
+        for y_top, rows, geoms in tables:
+            if not rows:
+                continue
+            above = [(y1, f) for y1, f in units if y1 <= y_top + 2]
+            unit = (max(above)[1], f"单位 line p{pno}") if above else unit_carry
+            walker.start_table(rows[0])
+            for i, cells in enumerate(rows):
+                walker.row(cells, pno, unit, geoms.get(i))
+        if units:
+            unit_carry = (max(units)[1], f"单位 line p{pno} (page before the table)")
+
+
+_CELL_TAIL = re.compile(r"^(?:[减增](?:少|加)?-?[\d.]*(?:个百分点|百分点|个)?(?:[(（]%[)）])?"
+                        r"|-?[\d.]*(?:个百分点|百分点|个|[(（]?%[)）]?)|不适用)$")
+_HEADER_WORD = re.compile(r"^[营业收入成本毛利率比上年同期增减少加%()（）占重金额度例0-9]+$")
+
+
+def _line_rows(page_texts: list[str], walker: _Walker, pages: list[int]) -> None:
+    """Feed the walker with the lines of text pages (TXT, JSON-lines).
+
+    Two layouts are read: a whitespace-aligned table (one table row per line: the words before the first
+    value are the name, then the values) and text extracted cell by cell (one cell per line, as in page
+    corpora made from PDFs). Consecutive text-only lines are one row until values follow (a header's
+    cells, a name wrapped over lines), values-only lines continue the row above; a 单位 line, a breakdown
+    marker and a title are rows of their own.
+    """
+    prev = None
+    for pno in pages:
+        if prev is not None and pno != prev + 1:
+            walker.close()
+        prev = pno
+        buf: list[str] | None = None
+        buf_y = 0.0
+        buf_values = False
+
+        def flush():
+            nonlocal buf, buf_values
+            if buf is not None:
+                walker.row(buf, pno, None, y=buf_y)
+            buf, buf_values = None, False
+
+        for i, ln in enumerate(page_texts[pno - 1].split("\n")):
+            toks = unicodedata.normalize("NFKC", ln).split()
+            if not toks:
+                continue
+            y = 15.0 * i
+            k = next((j for j, t in enumerate(toks) if _is_value(t)), len(toks))
+            if 0 < k < len(toks):  # name and values on one line
+                flush()
+                walker.row(["".join(toks[:k])] + toks[k:], pno, None, y=y)
+                continue
+            if k == 0:  # values only: they continue the row above
+                if buf is None:
+                    buf, buf_y = [""], y
+                buf.extend(toks)
+                buf_values = True
+                continue
+            text = "".join(toks)
+            if _UNIT_RE.search(text) or _header_kind(text)[0] or _is_title(text):
+                flush()
+                walker.row([text], pno, None, y=y)
+                continue
+            if buf is not None and buf_values and _CELL_TAIL.match(text):
+                continue  # the wrapped end of the row's last cell (减少3.96 / 个百分点)
+            if buf is None and _HEADER_TAIL.match(text):
+                continue  # the wrapped tail of a header on the page before (（%）)
+            if buf is not None and not buf_values and any(_is_rev_label(c) or _is_amount_label(c) for c in buf) \
+                    and not _HEADER_WORD.match(text):
+                flush()  # a complete header row, and this line is the first data row's name
+            if buf is not None and not buf_values:
+                buf.extend(toks)
+            else:
+                flush()
+                buf, buf_y = list(toks), y
+        flush()
+
+
+_TABLE_RE = re.compile(r"<table\b.*?</table\s*>", re.IGNORECASE | re.DOTALL)
+_TR_RE = re.compile(r"<tr\b.*?(?:</tr\s*>|(?=<tr\b)|$)", re.IGNORECASE | re.DOTALL)
+_TD_RE = re.compile(r"<t[dh]\b[^>]*>(.*?)(?=<t[dh]\b|</tr|$)", re.IGNORECASE | re.DOTALL)
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def _html_text(s: str) -> str:
+    return _html.unescape(_TAG_RE.sub(" ", s))
+
+
+def html_blocks(doc: str) -> list[tuple[str, object]]:
+    """HTML as a list of ("text", line) and ("table", rows of cell texts), in document order."""
+    out: list[tuple[str, object]] = []
+    pos = 0
+    for m in _TABLE_RE.finditer(doc):
+        before = re.sub(r"<br\s*/?>|</(?:p|h\d?|div|li)>", "\n", doc[pos:m.start()], flags=re.IGNORECASE)
+        out.extend(("text", ln) for ln in _html_text(before).split("\n") if ln.strip())
+        rows = [[_html_text(td) for td in _TD_RE.findall(tr)] for tr in _TR_RE.findall(m.group(0))]
+        out.append(("table", [r for r in rows if any(c.strip() for c in r)]))
+        pos = m.end()
+    tail = re.sub(r"<br\s*/?>|</(?:p|h\d?|div|li)>", "\n", doc[pos:], flags=re.IGNORECASE)
+    out.extend(("text", ln) for ln in _html_text(tail).split("\n") if ln.strip())
+    return out
+
+
+def _html_rows(blocks, walker: _Walker) -> None:
+    for kind, item in blocks:
+        if kind == "text":
+            walker.row([item], 1, None)
+        elif item:
+            walker.start_table(item[0])
+            for cells in item:
+                walker.row(cells, 1, None)
+
+
+# ----------------------------------------------------------------------------- key figures
+
+_KEY_REV = re.compile(r"营业(?:总)?收入(?:[(（](?:人民币)?(百万元|千元|万元|亿元|元)[)）])?(?:注\d*)?"
+                      r"[^\d\-]{0,12}?(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+\.\d+)(?![\d,])")
+def _squeeze(text: str) -> str:
+    """NFKC text with whitespace removed except between two numbers (which stay one space apart)."""
+    t = unicodedata.normalize("NFKC", text)
+    return re.sub(r"\s+", lambda m: " " if m.start() > 0 and m.end() < len(t) and t[m.start() - 1] in "0123456789%"
+                  and (t[m.end()].isdigit() or t[m.end()] in "-(") else "", t)
+
+
+def key_figures(page_texts: list[str], max_pages: int = 30) -> dict | None:
+    """营业收入 of the key-figures table (主要会计数据), in yuan, with its page and unit.
+
+    The first page (among the first ``max_pages``) that has 主要会计数据 and a 营业收入 row followed by an
+    amount; the unit is the one in the row label (营业收入（元）) or the last 单位 statement before the
+    row on that page (else 元, which the status records as assumed). None when not found.
+    """
+    for pno, raw in enumerate(page_texts[:max_pages], 1):
+        t = _squeeze(raw)
+        i = t.find("主要会计数据")
+        if i < 0:
+            continue
+        m = _KEY_REV.search(t, i)
+        if m is None and pno < len(page_texts):  # the table starts on the next page
+            nxt = _squeeze(page_texts[pno])
+            m = _KEY_REV.search(nxt)
+            if m is not None and m.start() < 600:
+                pno, t = pno + 1, nxt
+            else:
+                m = None
+        if m is None:
+            continue
+        if m.group(1):
+            unit, where = m.group(1), "row label"
+        else:
+            units = list(_UNIT_RE.finditer(t, 0, m.start()))
+            unit, where = (units[-1].group(1), "单位 line") if units else ("元", "assumed (no 单位 line)")
+        return {"value": parse_amount(m.group(2)) * UNIT_FACTORS[unit], "raw": m.group(2), "page": pno,
+                "unit": unit, "unit_where": where}
+    return None
+
+
+# ----------------------------------------------------------------------------- reconciliation
+
+def _unit_name(f: float | None) -> str:
+    return next((k for k, v in UNIT_FACTORS.items() if v == f), "") if f is not None else ""
+
+
+def _decide_unit(raw_sum: float, stated: tuple[float, str] | None, total: float | None):
+    """(factor, how decided, gap) for a section whose raw values add to ``raw_sum``.
+
+    ``total`` is the operating revenue in yuan (None when the key figures were not found).
+    """
+    f_st = stated[0] if stated else None
+    where = stated[1] if stated else "no 单位 statement found"
+    if total is None or not total or not np.isfinite(raw_sum):
+        f = f_st if f_st is not None else 1.0
+        how = f"stated ({where}), not reconciled: 营业收入 not found" if f_st is not None \
+            else "assumed 元 (no 单位 statement, 营业收入 not found): NOT CHECKED"
+        return f, how, float("nan")
+
+    def ok(f):
+        return RECONCILE_LOW <= raw_sum * f / total <= RECONCILE_HIGH
+
+    if f_st is not None and ok(f_st):
+        return f_st, f"stated ({where}), reconciled to 营业收入", raw_sum * f_st / total - 1
+    passing = [f for f in UNIT_FACTORS.values() if ok(f)]
+    if passing:
+        f = min(passing, key=lambda x: abs(np.log(raw_sum * x / total)))
+        if f_st is None:
+            how = f"decided by reconciliation to 营业收入 ({_unit_name(f)}; no 单位 statement found)"
+        else:
+            how = (f"unit corrected by reconciliation: stated {_unit_name(f_st)} ({where}) is off by a factor "
+                   f"{f / f_st:g}; {_unit_name(f)} used")
+        return f, how, raw_sum * f / total - 1
+    f = f_st if f_st is not None else 1.0
+    return f, f"stated ({where}) but does not reconcile to 营业收入 under any unit", raw_sum * f / total - 1
+
+
+def _is_total_name(name: str) -> bool:
+    return bool(_TOTAL_RE.search(name)) or name in ("营业收入", "主营业务收入", "主营业务")
+
+
+# ----------------------------------------------------------------------------- driver
+
 def _infer_firm_year(path: Path) -> tuple[str | None, int | None]:
-    m = re.match(r"^(\d{6})[_\-](\d{4})", path.name)
+    m = re.match(r"^(\d{6})[_\-](\d{4})(?![0-9])", path.name)
     return (m.group(1), int(m.group(2))) if m else (None, None)
+
+
+def report_format(path: Path) -> str:
+    s = path.suffix.lower()
+    return {".pdf": "pdf", ".txt": "txt", ".htm": "html", ".html": "html", ".jsonl": "jsonl"}.get(s, s.lstrip("."))
+
+
+def _text_of(path: Path, fmt: str):
+    """(page texts, html blocks or None) of a non-PDF report."""
+    from analysis.text.pdf import decode_bytes, read_jsonl_pages, split_text_pages, strip_headers_footers
+    if fmt == "jsonl":
+        pages = read_jsonl_pages(path)
+        return (strip_headers_footers(pages) if len(pages) > 1 else pages), None
+    data = path.read_bytes()
+    if fmt == "html":
+        text = decode_bytes(data, html=True)
+        blocks = html_blocks(text)
+        return ["\n".join(str(x) if k == "text" else " ".join(" ".join(r) for r in x) for k, x in blocks)], blocks
+    pages = split_text_pages(decode_bytes(data))
+    return (strip_headers_footers(pages) if len(pages) > 1 else pages), None
 
 
 def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, year: int | None = None,
@@ -317,112 +715,170 @@ def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, yea
     """Extract breakdown rows from the given 1-based pages only (an iterable or range), in order.
 
     ``method``: "table" (pymupdf's table finder), "text" (word positions) or "auto" (table, falling back
-    to text when the table finder yields no breakdown row). Firm and year default to the file name
-    pattern ``<6-digit code>_<year>...pdf``.
+    to text when the table finder yields no breakdown row); ignored for TXT/HTML/JSON-lines. Firm and year
+    default to the file name pattern ``<6-digit code>_<year>...``.
     """
-    path = Path(pdf)
+    return _extract_report(Path(pdf), firm, year, method, pages=list(pages))
+
+
+def extract_breakdown(pdf: str | Path, firm: str | None = None, year: int | None = None,
+                      method: str = "auto", page_texts: list[str] | None = None) -> Extraction:
+    """Find the breakdown table anywhere in the report, extract and reconcile it (module docstring).
+
+    ``page_texts``: the raw text of every page of a PDF when the text stage has already extracted it
+    (:attr:`analysis.text.pdf.Extraction.raw_pages`); the pages are then not read a second time. The
+    returned ``status`` dict has the fields :data:`STATUS_FIELDS`.
+    """
+    return _extract_report(Path(pdf), firm, year, method, pages=None, page_texts=page_texts)
+
+
+def _empty(reason: str, notes=(), status: dict | None = None, result: str = "unreadable") -> Extraction:
+    st = {k: None for k in STATUS_FIELDS}
+    st["breakdown_found"] = False
+    st["result"] = result
+    st.update(status or {})
+    return Extraction(empty_segments(), reason, tuple(notes), st)
+
+
+def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None,
+                    page_texts: list[str] | None = None) -> Extraction:
     if method not in ("auto", "table", "text"):
         raise ValueError(f"method must be 'auto', 'table' or 'text', not {method!r}")
+    fmt = report_format(path)
     f0, y0 = _infer_firm_year(path)
     firm = firm if firm is not None else f0
     year = year if year is not None else y0
     if firm is None or year is None:
-        return Extraction(empty_segments(), f"firm/year unknown for {path.name}: pass firm= and year=")
+        return _empty(f"firm/year unknown for {path.name}: pass firm= and year=", status={"format": fmt})
     firm = str(firm).zfill(6)
+    if fmt == "pdf":
+        return _extract_pdf(path, firm, int(year), method, pages, page_texts)
+    if fmt not in ("txt", "html", "jsonl"):
+        return _empty(f"{path.name}: unsupported report format {fmt!r}", status={"format": fmt})
+    try:
+        texts, blocks = _text_of(path, fmt)
+    except (OSError, ValueError) as exc:
+        return _empty(f"{path.name}: {fmt} report cannot be read ({exc})", status={"format": fmt})
+    n = len(texts)
+    kf = _report_facts(texts)
+    walker = _Walker()
+    if blocks is not None:
+        pages_read = [1]
+        _html_rows(blocks, walker)
+    else:
+        cands = _candidate_pages(texts)
+        pages_read = [p for p in (pages or _pages_to_read(cands, n)) if 1 <= p <= n]
+        _line_rows(texts, walker, pages_read)
+    return _finish(walker, [], path.name, firm, int(year), kf, fmt, "lines" if blocks is None else "html",
+                   pages_read, n)
+
+
+def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int] | None,
+                 page_texts: list[str] | None = None) -> Extraction:
     try:
         import pymupdf
     except ImportError as exc:  # pragma: no cover
-        return Extraction(empty_segments(), f"pymupdf not available: {exc}")
+        return _empty(f"pymupdf not available: {exc}")
     try:
         doc = pymupdf.open(path)
     except Exception as exc:  # noqa: BLE001 - any open failure is a reason, not a crash
-        return Extraction(empty_segments(), f"cannot open {path.name}: {type(exc).__name__}: {exc}")
+        return _empty(f"cannot open {path.name}: {type(exc).__name__}: {exc}", status={"format": "pdf"})
     try:
         n = doc.page_count
+        texts = list(page_texts) if page_texts is not None and len(page_texts) == n \
+            else [doc[i].get_text() for i in range(n)]
+        kf = _report_facts(texts)
+        cand_set = None
+        if pages is None:
+            cands = _candidate_pages(texts)
+            cand_set = set(cands)
+            if not cands:
+                return _empty(f"{path.name}: no page mentions 分行业/分产品 with 营业收入 and 营业成本",
+                              status=_kf_status({"format": "pdf", "pages_read": ""}, kf), result="no_breakdown")
+            pages = _pages_to_read(cands, n)
         pages = [int(p) for p in pages if 1 <= int(p) <= n]
         if not pages:
-            return Extraction(empty_segments(), f"no valid page in the range asked ({path.name} has {n} pages)")
+            return _empty(f"no valid page in the range asked ({path.name} has {n} pages)", status={"format": "pdf"})
         methods = ["table", "text"] if method == "auto" else [method]
         notes: list[str] = []
+        counts: dict = {}
         for m in methods:
+            walker = _Walker()
             try:
-                frame, mnotes = _extract(doc, pages, m, path.name, firm, int(year))
+                _pdf_rows(doc, pages, m, walker, notes, cand_set, counts)
             except Exception as exc:  # noqa: BLE001
                 notes.append(f"{m}: failed with {type(exc).__name__}: {exc}")
                 continue
-            notes.extend(f"{m}: {x}" for x in mnotes)
-            if len(frame):
-                return Extraction(frame, None, tuple(notes))
-        has_text = any(doc[p - 1].get_text().strip() for p in pages)
+            ex = _finish(walker, notes, path.name, firm, year, kf, "pdf", m, pages, n)
+            ex.status["pages_examined"] = counts.get("pages", 0)
+            ex.status["find_tables_calls"] = counts.get("find_tables", 0)
+            if len(ex.segments):
+                return ex
+        has_text = any(texts[p - 1].strip() for p in pages)
         why = ("no text layer on these pages (scanned report?)" if not has_text else
                "no 分行业/分产品 revenue table with a 营业收入 column found")
-        return Extraction(empty_segments(), f"{path.name} pages {pages[0]}-{pages[-1]}: {why}", tuple(notes))
+        return _empty(f"{path.name} pages {pages[0]}-{pages[-1]}: {why}", notes,
+                      _kf_status({"format": "pdf", "pages_read": _pages_str(pages)}, kf),
+                      result="no_breakdown" if has_text else "unreadable")
     except Exception as exc:  # noqa: BLE001
-        return Extraction(empty_segments(), f"{path.name}: unreadable ({type(exc).__name__}: {exc})")
+        return _empty(f"{path.name}: unreadable ({type(exc).__name__}: {exc})", status={"format": "pdf"})
     finally:
         doc.close()
 
 
-def extract_breakdown(pdf: str | Path, firm: str | None = None, year: int | None = None,
-                      method: str = "auto") -> Extraction:
-    """Find the breakdown table anywhere in the report and extract it (see module docstring)."""
-    path = Path(pdf)
-    try:
-        import pymupdf
-        with pymupdf.open(path) as doc:
-            cands = _candidate_pages(doc, list(range(1, doc.page_count + 1)))
-            n = doc.page_count
-    except Exception as exc:  # noqa: BLE001
-        return Extraction(empty_segments(), f"cannot open {path.name}: {type(exc).__name__}: {exc}")
-    if not cands:
-        return Extraction(empty_segments(), f"{path.name}: no page mentions 分行业/分产品 with 营业收入 and 营业成本")
-    pages = sorted({p for c in cands for p in (c, c + 1) if p <= n})
-    return extract_breakdown_pages(path, pages, firm=firm, year=year, method=method)
+def _pages_str(pages) -> str:
+    return ",".join(str(p) for p in pages)
 
 
-def _extract(doc, pages: list[int], method: str, fname: str, firm: str, year: int):
-    walker = _Walker()
-    notes: list[str] = []
-    unit_carry: float | None = None
-    prev_page = None
-    text_cols = None
+_MAIN_REV = re.compile(r"主营业务收入(?:为|达到|达|实现|合计)?(?:人民币)?(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)"
+                       r"(亿元|万元|元)")
+
+
+def stated_main_revenue(texts: list[str], pages: list[int]) -> dict | None:
+    """主营业务收入 stated in the MD&A prose next to the breakdown ("公司实现主营业务收入156,732万元"), in yuan.
+
+    The first statement on the given pages (the breakdown's candidate pages and their neighbours); None
+    when the report states none there. A second reference: the breakdown covers main business, which
+    the key-figures 营业收入 exceeds by the other-business revenue.
+    """
     for pno in pages:
-        page = doc[pno - 1]
-        if prev_page is not None and pno != prev_page + 1:
-            walker.cur = None  # no continuation across a gap in the page list
-        prev_page = pno
-        if method == "table":
-            tables = []
-            for t in page.find_tables().tables:
-                rows = []
-                for r in t.rows:
-                    rows.append([_clean(page.get_text("text", clip=c)) if c is not None else ""
-                                 for c in r.cells])
-                tables.append((t.bbox[1], rows, {}))
-        else:
-            tables, text_cols = _text_tables(page, text_cols if walker.cur is not None else None)
-        units = _page_units(page)
-        for y_top, rows, geoms in tables:
-            if not rows:
-                continue
-            above = [(y1, f) for y1, f in units if y1 <= y_top + 2]
-            if above:
-                unit = max(above)[1]
-            elif unit_carry is not None:
-                unit = unit_carry
-            else:
-                unit = 1.0
-                if walker.cur is None:
-                    notes.append(f"p{pno}: no 单位 statement found above the table; assumed 元")
-            walker.start_table(len(rows[0]), rows[0])
-            for i, cells in enumerate(rows):
-                walker.row(cells, pno, unit, geoms.get(i))
-            if walker.cur is not None:
-                walker.cur["unit"] = unit
-        if units:
-            unit_carry = max(units)[1]
+        if not 1 <= pno <= len(texts):
+            continue
+        t = _squeeze(texts[pno - 1])
+        for m in _MAIN_REV.finditer(t):
+            before = t[max(0, m.start() - 14):m.start()]
+            # the company's own figure: "公司(实现)主营业务收入", not a subsidiary's, a segment's or last year's
+            if "公司" in before and not re.search(r"子公司|分公司|酒店|事业部|板块|上年|去年|同期", before):
+                return {"value": parse_amount(m.group(1)) * UNIT_FACTORS[m.group(2)], "raw": m.group(0),
+                        "page": pno}
+    return None
+
+
+def _report_facts(texts: list[str]) -> dict:
+    """Key figures (营业收入) and the kind of firm, read once from the report's page texts."""
+    from analysis.text.reports import report_kind
+    kf = key_figures(texts)
+    kind, ev = report_kind(texts)
+    return {"kf": kf, "kind": kind, "kind_evidence": ev, "texts": texts}
+
+
+def _kf_status(st: dict, facts: dict) -> dict:
+    kf = facts.get("kf")
+    st["operating_revenue"] = kf["value"] if kf else None
+    st["operating_revenue_page"] = kf["page"] if kf else None
+    st["kind"] = facts.get("kind")
+    st["kind_evidence"] = facts.get("kind_evidence")
+    return st
+
+
+def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int, kf: dict,
+            fmt: str, method: str, pages_read: list[int], n_pages: int) -> Extraction:
+    """Keep the first section per breakdown, decide units by reconciliation, build frame and status."""
+    total = kf["kf"]["value"] if kf.get("kf") else None
     seen: set[str] = set()
     out = []
+    st = _kf_status({"format": fmt, "method": method, "pages_read": _pages_str(pages_read)}, kf)
+    decided: dict[str, tuple] = {}
     for sec in walker.sections:
         if not sec["rows"]:
             continue
@@ -430,15 +886,159 @@ def _extract(doc, pages: list[int], method: str, fname: str, firm: str, year: in
             notes.append(f"later {sec['breakdown']} table on p{sec['rows'][0]['page']} ignored (first one kept)")
             continue
         seen.add(sec["breakdown"])
+        raw_sum = sum(r["revenue"] for r in sec["rows"] if not _is_total_name(r["segment"]))
+        f, how, gap = _decide_unit(raw_sum, sec["unit"], total)
+        decided[sec["breakdown"]] = (f, how, gap, raw_sum, sec)
         for r in sec["rows"]:
             out.append({"firm": firm, "year": year, "breakdown": sec["breakdown"], "segment": r["segment"],
-                        "revenue": r["revenue"], "cost": r["cost"], "source": f"report:{fname}#p{r['page']}"})
+                        "revenue": r["revenue"] * f, "cost": r["cost"] * f,
+                        "source": f"report:{fname}#p{r['page']}"})
     if not out:
-        return empty_segments(), notes
+        why = "no 分行业/分产品 revenue table with a 营业收入 column found"
+        if kf.get("kf") is None and not walker.sections:
+            why += f"; nor a 营业收入 in 主要会计数据: the {fmt} content does not parse as a report"
+        return _empty(f"{fname}: {why}", notes, st, result="no_breakdown" if kf.get("kf") else "unreadable")
     frame = pd.DataFrame(out, columns=list(SEGMENT_COLUMNS))
     frame["year"] = frame["year"].astype("int64")
     frame["revenue"] = frame["revenue"].astype("float64")
     frame["cost"] = frame["cost"].astype("float64")
     for c in ("firm", "breakdown", "segment", "source"):
         frame[c] = frame[c].astype(object)
-    return frame, notes
+    main = stated_main_revenue(kf.get("texts") or [], pages_read)
+    usable = [b for b in ("product", "industry") if b in decided and np.isfinite(decided[b][2])]
+    check = (min(usable, key=lambda b: abs(decided[b][2])) if usable
+             else next(b for b in ("product", "industry", "region") if b in decided))
+    f, how, gap, raw_sum, sec = decided[check]
+    tot = sec["total"]
+    total_gap = (raw_sum / tot[0] - 1) if tot and tot[0] else None
+    st.update({
+        "breakdown_found": True, "breakdowns": ",".join(b for b in ("industry", "product", "region") if b in decided),
+        "table_pages": _pages_str(sorted({r["page"] for *_, s in decided.values() for r in s["rows"]})),
+        "unit": _unit_name(f), "unit_stated": _unit_name(sec["unit"][0]) if sec["unit"] else "",
+        "unit_decided_by": how, "table_total": tot[0] * f if tot else None, "breakdown_checked": check,
+        "breakdown_sum": raw_sum * f, "reconciliation_gap": gap,
+        "reconciled": bool(np.isfinite(gap) and RECONCILE_LOW - 1 <= gap <= RECONCILE_HIGH - 1),
+        "total_gap": total_gap,
+        "main_business_revenue": main["value"] if main else None,
+        "main_business_page": main["page"] if main else None,
+        "main_business_gap": (raw_sum * f / main["value"] - 1) if main and main["value"] else None,
+        "gaps": "; ".join(f"{b}:{decided[b][2]:+.4f}" for b in ("industry", "product", "region")
+                          if b in decided and np.isfinite(decided[b][2])),
+    })
+    st["result"] = ("reconciled" if st["reconciled"] else "not_checked" if not np.isfinite(gap) else "unreconciled")
+    for b, (fb, howb, *_rest) in decided.items():
+        if "corrected" in howb or "NOT CHECKED" in howb or "does not reconcile" in howb:
+            notes.append(f"{b}: {howb}")
+    return Extraction(frame, None, tuple(notes), st)
+
+
+# ----------------------------------------------------------------------------- batch (rule report_segments)
+
+#: Columns of data_clean/report_segments_status.csv: one row per report file, whatever happened to it.
+BATCH_STATUS_COLUMNS = ("file", "firm", "year", "scan_status", "identified_by", "rows", "reason", "notes") \
+    + STATUS_FIELDS
+
+
+def _code_version() -> str:
+    """Digest of the code a breakdown depends on (this module, text extraction, identification)."""
+    import hashlib
+
+    here = Path(__file__).resolve()
+    files = [here, here.parents[1] / "text" / "pdf.py", here.parents[1] / "text" / "reports.py"]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class BreakdownCache:
+    """Extraction results per report, keyed by the sha256 of the file's bytes, the firm-year and method,
+    under a folder named by the digest of the extraction code (a code change never reuses old results).
+    Writes are atomic, so parallel jobs may share the folder."""
+
+    def __init__(self, cache_dir: str | Path) -> None:
+        self.root = Path(cache_dir) / f"breakdown-{_code_version()}"
+
+    def _path(self, sha: str, firm: str, year: int, method: str) -> Path:
+        return self.root / sha[:2] / f"{sha}-{firm}-{year}-{method}.json"
+
+    def get(self, sha: str, firm: str, year: int, method: str) -> Extraction | None:
+        try:
+            d = json.loads(self._path(sha, firm, year, method).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        seg = pd.DataFrame(d["segments"], columns=list(SEGMENT_COLUMNS)) if d["segments"] else empty_segments()
+        if len(seg):
+            seg = seg.astype({"year": "int64", "revenue": "float64", "cost": "float64", "firm": object,
+                              "breakdown": object, "segment": object, "source": object})
+        return Extraction(seg, d["reason"], tuple(d["notes"]), d["status"])
+
+    def put(self, sha: str, firm: str, year: int, method: str, ex: Extraction) -> None:
+        from analysis.text.reports import _atomic_write
+
+        p = self._path(sha, firm, year, method)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        d = {"segments": ex.segments.to_dict("records"), "reason": ex.reason, "notes": list(ex.notes),
+             "status": ex.status}
+        _atomic_write(p, json.dumps(d, ensure_ascii=False, default=_json_default).encode("utf-8"))
+
+
+def _json_default(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    raise TypeError(f"not JSON serializable: {type(v).__name__}")
+
+
+def read_breakdowns(rows: pd.DataFrame, have: set[tuple[str, int]] | None = None, method: str = "auto",
+                    progress=None, cache_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Breakdowns of the reports in ``rows`` (output of :func:`analysis.text.reports.scan_reports`).
+
+    Reports whose status is not ``pending`` (unidentified, duplicate) and firm-years in ``have`` (vendor
+    rows exist) are not read; each still gets a status row with the reason. With ``cache_dir`` results are
+    cached per report hash (:class:`BreakdownCache`). Returns (segments, status).
+    """
+    from analysis.text.reports import file_sha256
+
+    found: list[pd.DataFrame] = []
+    status: list[dict] = []
+    have = have or set()
+    cache = BreakdownCache(cache_dir) if cache_dir is not None else None
+    todo = rows.to_dict("records")
+    for i, r in enumerate(todo, 1):
+        firm = r.get("firm")
+        year = r.get("year")
+        known = firm is not None and not pd.isna(firm) and year is not None and not pd.isna(year)
+        base = {"file": r["file"], "firm": firm if known else None, "year": int(year) if known else None,
+                "scan_status": r.get("status"), "identified_by": r.get("identified_by", ""), "rows": 0,
+                "reason": r.get("reason") or "", "notes": ""}
+        if r.get("status") != "pending" or not known:
+            status.append({**base, "result": r.get("status") or "unidentified"})
+            continue
+        if (str(firm), int(year)) in have:
+            status.append({**base, "result": "vendor", "reason": "vendor segment rows exist for this firm-year"})
+            continue
+        ex = None
+        if cache is not None:
+            try:
+                sha = file_sha256(r["path"])
+            except OSError:
+                sha = None
+            ex = cache.get(sha, str(firm), int(year), method) if sha else None
+        if ex is None:
+            ex = extract_breakdown(r["path"], firm=str(firm), year=int(year), method=method)
+            if cache is not None and sha:
+                cache.put(sha, str(firm), int(year), method, ex)
+        if len(ex.segments):
+            found.append(ex.segments)
+        reason = "; ".join(x for x in (base["reason"], ex.reason or "") if x)
+        status.append({**base, **ex.status, "rows": len(ex.segments), "reason": reason, "notes": "; ".join(ex.notes)})
+        if progress is not None and i % 20 == 0:
+            progress(f"{i}/{len(todo)} reports read")
+    segments = pd.concat(found, ignore_index=True) if found else empty_segments()
+    st = pd.DataFrame(status, columns=list(BATCH_STATUS_COLUMNS))
+    st["year"] = st["year"].astype("Int64")
+    return segments, st

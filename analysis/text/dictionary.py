@@ -41,6 +41,8 @@ from .normalize import normalize_text
 
 __all__ = [
     "DEFAULT_DICTIONARY_PATH",
+    "SERVICE_DICTIONARY_PATH",
+    "service_dictionary_from_config",
     "dictionary_files",
     "dictionary_from_config",
     "dictionary_from_mapping",
@@ -54,6 +56,9 @@ __all__ = [
 DEFAULT_DICTIONARY_PATH = (
     Path(__file__).resolve().parents[1] / "data" / "dictionaries" / "wu_fei_2021.yaml"
 )
+
+#: Service-term dictionary of the text-based service intensity (a robustness measure; issue 13).
+SERVICE_DICTIONARY_PATH = DEFAULT_DICTIONARY_PATH.parent / "service_terms.yaml"
 
 _TOP_KEYS = ("name", "version", "source", "categories")
 _CATEGORY_KEYS = ("label_zh", "label_en", "terms")
@@ -303,3 +308,9 @@ def dictionary_files(reports_cfg: Mapping) -> list[str]:
     files = [str(DEFAULT_DICTIONARY_PATH) if base == "default" else str(base)]
     return files + [str(p) for p in reports_cfg.get("extra_dictionaries", []) or []]
 
+
+
+def service_dictionary_from_config(reports_cfg: Mapping) -> KeywordDictionary:
+    """The service-term dictionary of a run: ``reports.service_dictionary`` ("default" = packaged list)."""
+    path = reports_cfg["service_dictionary"]
+    return load_dictionary(SERVICE_DICTIONARY_PATH if path == "default" else path)

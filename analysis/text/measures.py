@@ -25,7 +25,7 @@ from analysis.codes import normalize_firm
 
 from .dictionary import KeywordDictionary
 
-__all__ = ["COUNT_COLUMNS", "CHAR_COLUMNS", "digital_indices", "normalize_firm"]
+__all__ = ["COUNT_COLUMNS", "CHAR_COLUMNS", "digital_indices", "normalize_firm", "service_intensity"]
 
 COUNT_COLUMNS = ("firm", "year", "section", "term", "count")
 CHAR_COLUMNS = ("firm", "year", "section", "n_chars")
@@ -44,9 +44,10 @@ def _norm_keys(df: pd.DataFrame, what: str) -> pd.DataFrame:
 
 
 def digital_indices(
-    counts: pd.DataFrame, n_chars: pd.DataFrame, dictionary: KeywordDictionary
+    counts: pd.DataFrame, n_chars: pd.DataFrame, dictionary: KeywordDictionary, prefix: str = "dig"
 ) -> pd.DataFrame:
-    """Per (firm, year, section) digitalization indices.
+    """Per (firm, year, section) digitalization indices (or, with another ``prefix``, the same indices
+    of another dictionary: :func:`service_intensity`).
 
     Parameters
     ----------
@@ -75,7 +76,7 @@ def digital_indices(
         raise ValueError(f"n_chars has duplicate (firm, year, section) rows, e.g. {first}")
     if (chars["n_chars"] < 0).any():
         raise ValueError("n_chars must be >= 0")
-    cat_cols = [f"dig_{c}" for c in dictionary.categories]
+    cat_cols = [f"{prefix}_{c}" for c in dictionary.categories]
 
     cnt = counts[list(COUNT_COLUMNS)]
     if len(cnt):
@@ -108,11 +109,11 @@ def digital_indices(
             out[c] = 0
     out[cat_cols] = out[cat_cols].fillna(0).astype("int64")
     out["n_chars"] = out["n_chars"].astype("int64")
-    out["dig_total"] = out[cat_cols].sum(axis=1).astype("int64")
-    out["dig_ln"] = np.log1p(out["dig_total"].astype("float64"))
+    out[f"{prefix}_total"] = out[cat_cols].sum(axis=1).astype("int64")
+    out[f"{prefix}_ln"] = np.log1p(out[f"{prefix}_total"].astype("float64"))
     denom = out["n_chars"].astype("float64").where(out["n_chars"] > 0)
-    out["dig_per10k"] = 10000.0 * out["dig_total"] / denom
-    cols = [*_KEY, "n_chars", "dig_total", *cat_cols, "dig_ln", "dig_per10k"]
+    out[f"{prefix}_per10k"] = 10000.0 * out[f"{prefix}_total"] / denom
+    cols = [*_KEY, "n_chars", f"{prefix}_total", *cat_cols, f"{prefix}_ln", f"{prefix}_per10k"]
     return out[cols].sort_values(_KEY, kind="mergesort").reset_index(drop=True)
 
 
@@ -128,3 +129,17 @@ def firm_year_dig(indices: pd.DataFrame, main_section: str) -> pd.DataFrame:
         wide = wide.merge(alt.rename(columns={"dig_ln": f"dig_{section}", "dig_per10k": f"dig_{section}_per10k"}),
                           on=["firm", "year"], how="left")
     return wide.sort_values(["firm", "year"]).reset_index(drop=True)
+
+
+def service_intensity(counts: pd.DataFrame, n_chars: pd.DataFrame, dictionary: KeywordDictionary,
+                      section: str = "mdna") -> pd.DataFrame:
+    """Text-based service intensity per firm-year: service terms per 10,000 characters of one section.
+
+    A robustness measure of servitization (not the revenue-based Serv): the terms of a service-term
+    dictionary (packaged: ``analysis/data/dictionaries/service_terms.yaml``, versioned) counted with the
+    same exact counter as Dig, in the MD&A by default. Columns: firm, year, n_chars, svc_text_total,
+    svc_text_<category>..., svc_text_ln, svc_text_per10k (the measure). A report whose MD&A was not found
+    has no row (its report status says so).
+    """
+    idx = digital_indices(counts, n_chars, dictionary, prefix="svc_text")
+    return idx[idx["section"] == section].drop(columns="section").reset_index(drop=True)

@@ -18,9 +18,10 @@ no pages or no text and no images). Extraction functions never raise on a bad fi
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .normalize import NORMALIZE_VERSION, normalize_text
@@ -31,13 +32,18 @@ __all__ = [
     "Extraction",
     "extract_file",
     "extract_html",
+    "drop_running_heads",
+    "extract_jsonl",
+    "read_jsonl_pages",
     "extract_pdf",
     "extract_txt",
+    "split_text_pages",
+    "decode_bytes",
     "strip_headers_footers",
 ]
 
 #: Part of the cache key: bump when extraction or normalization changes.
-EXTRACT_VERSION = f"pdf1-norm{NORMALIZE_VERSION}"
+EXTRACT_VERSION = f"pdf2-norm{NORMALIZE_VERSION}"  # 2: TXT pages from the running header
 
 #: Below this many non-whitespace characters per page on average a PDF has no usable text layer.
 MIN_CHARS_PER_PAGE = 20
@@ -60,6 +66,7 @@ _PAGE_NUMBER = re.compile(
 )
 _DIGITS = re.compile(r"\d+")
 _WS = re.compile(r"\s+")
+_REPEATED_WARNING = re.compile(r"^\.\.\. repeated \d+ times\.\.\.$")
 _HYPHEN_BREAK = re.compile(r"(?<=[A-Za-z])-\n(?=[a-z])")
 
 
@@ -71,6 +78,9 @@ class Extraction:
     n_pages: int
     status: str
     reason: str = ""
+    #: Raw text of each PDF page (before header removal), so that a later stage (the revenue breakdown)
+    #: can reuse it instead of extracting the pages again; empty for other formats and cached texts.
+    raw_pages: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -197,12 +207,16 @@ def extract_pdf(source: str | Path | bytes, strip: bool = True) -> Extraction:
                 notes.append(f"{scanned} of {n} pages are images without text (partly scanned)")
         if bad:
             notes.append(f"unreadable pages skipped: {bad[:10]}")
-        warn = pymupdf.TOOLS.mupdf_warnings()
+        # "... repeated N times..." is mupdf flushing a count of an earlier file's warnings: not this file's
+        warn = [w for w in pymupdf.TOOLS.mupdf_warnings().splitlines()
+                if w.strip() and not _REPEATED_WARNING.match(w.strip())]
         if warn:
-            notes.append("mupdf: " + warn.splitlines()[0][:120])
+            notes.append("mupdf: " + warn[0][:120])
+        raw = tuple(pages)
         if strip:
             pages = strip_headers_footers(pages)
-        return _finish(pages, n, OK, "; ".join(notes))
+        ext = _finish(pages, n, OK, "; ".join(notes))
+        return Extraction(ext.text, ext.n_pages, ext.status, ext.reason, raw)
     except Exception as exc:
         return Extraction("", 0, CORRUPT, f"error while reading PDF: {type(exc).__name__}: {exc}")
     finally:
@@ -233,13 +247,58 @@ def _read(path: str | Path) -> tuple[bytes | None, Extraction | None]:
     return data, None
 
 
+#: A running-header line of a plain-text report recurs at least this often, and is followed by a
+#: page-number line at least this share of the time.
+TXT_HEADER_MIN = 5
+TXT_HEADER_NUMBERED = 0.8
+_LONE_NUMBER = re.compile(r"^\s*\d{1,4}\s*$")
+
+
+def split_text_pages(text: str) -> list[str]:
+    """Pages of a plain-text report: form feeds if any; else the report's running header.
+
+    Text exported from a PDF without form feeds keeps each page's running header (a line naming the
+    report, e.g. ``中国南玻集团股份有限公司 2018 年年度报告``) followed by a line holding the page number.
+    A line (digits masked) that contains 报告, recurs at least :data:`TXT_HEADER_MIN` times and is followed
+    by a lone number at least :data:`TXT_HEADER_NUMBERED` of the time is such a header: a page starts at
+    each occurrence, and the header and its page-number line are dropped. Text without one is one page.
+    """
+    if "\f" in text:
+        return text.split("\f")
+    lines = text.split("\n")
+    keys = [_key(ln) for ln in lines]
+    seen: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        if k and "报告" in k and len(k) <= 40:
+            seen.setdefault(k, []).append(i)
+    heads = set()
+    for k, idx in seen.items():
+        if len(idx) >= TXT_HEADER_MIN:
+            numbered = sum(1 for i in idx if i + 1 < len(lines) and _LONE_NUMBER.match(lines[i + 1]))
+            if numbered >= TXT_HEADER_NUMBERED * len(idx):
+                heads.add(k)
+    if not heads:
+        return [text]
+    pages: list[list[str]] = [[]]
+    i = 0
+    while i < len(lines):
+        if keys[i] in heads:
+            pages.append([])
+            i += 2 if i + 1 < len(lines) and _LONE_NUMBER.match(lines[i + 1]) else 1
+            continue
+        pages[-1].append(lines[i])
+        i += 1
+    return ["\n".join(p) for p in pages]
+
+
 def extract_txt(path: str | Path) -> Extraction:
-    """Plain-text report to normalized text (form feeds, if any, delimit pages)."""
+    """Plain-text report to normalized text; pages from form feeds or the running header
+    (:func:`split_text_pages`), whose header and footer lines are removed."""
     data, err = _read(path)
     if err:
         return err
     text, enc = _decode(data)
-    pages = text.split("\f")
+    pages = split_text_pages(text)
     if len(pages) > 1:
         pages = strip_headers_footers(pages)
     reason = "" if enc in ("utf-8", "utf-8-sig") else f"decoded as {enc}"
@@ -251,29 +310,86 @@ _TAG = re.compile(r"<[^>]+>")
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 
 
+def decode_bytes(data: bytes, html: bool = False) -> str:
+    """Text of a TXT or HTML report's bytes: the HTML's declared charset if any, else BOMs, UTF-8, GB18030."""
+    if html:
+        m = _CHARSET.search(data[:4096])
+        if m:
+            try:
+                return data.decode(m.group(1).decode("ascii").lower().replace("gb2312", "gb18030"))
+            except (LookupError, UnicodeDecodeError):
+                pass
+    return _decode(data)[0]
+
+
 def extract_html(path: str | Path) -> Extraction:
     """HTML report to normalized text (tags, scripts and styles dropped, entities decoded)."""
     data, err = _read(path)
     if err:
         return err
-    m = _CHARSET.search(data[:4096])
-    text = None
-    if m:
-        try:
-            text = data.decode(m.group(1).decode("ascii").lower().replace("gb2312", "gb18030"))
-        except (LookupError, UnicodeDecodeError):
-            text = None
-    if text is None:
-        text, _ = _decode(data)
-    text = _SCRIPT.sub(" ", text)
+    text = _SCRIPT.sub(" ", decode_bytes(data, html=True))
     text = _TAG.sub("\n", text)
     text = html.unescape(text)
-    return _finish([text], 1, OK)
+    return _finish([drop_running_heads(text)], 1, OK)
+
+
+_RUNNING_HEAD = re.compile(r"(?:19|20)\d{2}年?年度报告(?:全文)?$")
+
+
+def drop_running_heads(text: str) -> str:
+    """Text without its running-head lines (``<company>2019年年度报告全文``) when they recur, as in HTML
+    converted from a PDF, which keeps some page heads but no page breaks or page numbers: a line of at
+    most 40 characters ending in ``<year>年度报告[全文]`` that occurs at least :data:`TXT_HEADER_MIN` times."""
+    lines = text.split("\n")
+    keys = [_WS.sub("", ln) for ln in lines]
+    counts = Counter(k for k in keys if k and len(k) <= 40 and _RUNNING_HEAD.search(k))
+    heads = {k for k, c in counts.items() if c >= TXT_HEADER_MIN}
+    if not heads:
+        return text
+    return "\n".join(ln for ln, k in zip(lines, keys) if k not in heads)
+
+
+def read_jsonl_pages(path: str | Path) -> list[str]:
+    """Pages of a JSON-lines page corpus: one {"page": n, "inside": "..."} object per line, in page order.
+
+    Raises ValueError naming the file and line when a line is not such an object.
+    """
+    pages: list[tuple[int, str]] = []
+    with open(path, encoding="utf-8-sig") as fh:
+        for i, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                pages.append((int(obj["page"]), str(obj["inside"])))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{Path(path).name} line {i}: not a {{\"page\": n, \"inside\": \"...\"}} "
+                                 f"object ({type(exc).__name__}: {exc})") from None
+    pages.sort(key=lambda x: x[0])
+    return [p for _, p in pages]
+
+
+def extract_jsonl(path: str | Path) -> Extraction:
+    """JSON-lines page corpus (one {"page": n, "inside": "..."} per line) to normalized text: each object
+    is a page, so running headers/footers are stripped per page as for a PDF. A file that is not such a
+    corpus is ``corrupt`` with the line named."""
+    data, err = _read(path)
+    if err:
+        return err
+    try:
+        pages = read_jsonl_pages(path)
+    except (ValueError, OSError) as exc:
+        return Extraction("", 0, CORRUPT, str(exc))
+    if not pages:
+        return Extraction("", 0, EMPTY, "no page objects")
+    return _finish(strip_headers_footers(pages), len(pages), OK)
 
 
 def extract_file(path: str | Path) -> Extraction:
-    """Dispatch on the file suffix: .pdf, .txt, .htm/.html; anything else is ``corrupt``."""
+    """Dispatch on the file suffix: .pdf, .txt, .htm/.html, .jsonl; anything else is ``corrupt``."""
     suffix = Path(path).suffix.lower()
+    if suffix == ".jsonl":
+        return extract_jsonl(path)
     if suffix == ".pdf":
         return extract_pdf(path)
     if suffix == ".txt":

@@ -49,7 +49,10 @@ from .status import DUPLICATE, OK, PENDING, UNIDENTIFIED
 __all__ = [
     "REPORT_SUFFIXES",
     "TextCache",
+    "identify_file",
+    "identify_from_pages",
     "identify_report",
+    "report_kind",
     "file_sha256",
     "process_reports",
     "process_shard",
@@ -59,8 +62,8 @@ __all__ = [
     "shard_of",
 ]
 
-REPORT_SUFFIXES = (".pdf", ".txt", ".htm", ".html")
-SCAN_COLUMNS = ["file", "path", "firm", "year", "status", "reason"]
+REPORT_SUFFIXES = (".pdf", ".txt", ".htm", ".html", ".jsonl")
+SCAN_COLUMNS = ["file", "path", "firm", "year", "status", "reason", "identified_by"]
 STATUS_COLUMNS = [
     "file", "firm", "year", "status", "reason", "sha256", "n_pages", "n_chars",
     "mdna_found", "mdna_chars", "cached", "seconds",
@@ -73,7 +76,7 @@ _YEAR_TOKEN = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
 _NOT_FULL = (("摘要", "summary (摘要)"), ("英文", "English version"), ("english", "English version"),
              ("已取消", "cancelled (已取消)"))
 _REVISED = re.compile(r"更新后|更新版|修订|更正后|更正版")
-_FORMAT_RANK = {".pdf": 0, ".htm": 1, ".html": 1, ".txt": 2}
+_FORMAT_RANK = {".pdf": 0, ".htm": 1, ".html": 1, ".jsonl": 2, ".txt": 3}
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,181 @@ def identify_report(name: str) -> Identified:
     return Identified(firms.pop(), years.pop())
 
 
+#: Leading digits of A-share and B-share codes (SSE/SZSE main, former SME, ChiNext, STAR; B shares).
+A_SHARE_PREFIXES = ("000", "001", "002", "003", "300", "301", "600", "601", "603", "605", "688", "689")
+B_SHARE_PREFIXES = ("200", "900")
+#: How many leading pages may hold the cover and the company-information section (证券代码 / 证券简称).
+COVER_PAGES = 10
+_COVER_CODE = re.compile(r"(?:证券|股票|公司|A股|B股|Ａ股)代码[:：]?((?:[0-9]{6}[、,，/;；]?(?:[A-Za-z]股)?){1,3})")
+_COVER_SHORT = re.compile(r"(?:证券|股票|公司)简称[:：]?([\u4e00-\u9fffA-Za-z*]{2,8}?)(?=(?:证券|股票|公司)?代码|[AB]股|[、,，;；]|$|[0-9])")
+_TITLE_YEAR = re.compile(r"((?:19|20)[0-9]{2})年?年度报告(?!摘要)")
+_ANY_CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
+
+
+@dataclass(frozen=True)
+class CoverIdentity:
+    """What the first pages of a report say about itself: codes, short name, fiscal year, pages."""
+
+    codes: tuple[str, ...]
+    short_name: str | None
+    year: int | None
+    code_page: int | None
+    year_page: int | None
+
+
+def identify_from_pages(pages: list[str]) -> CoverIdentity:
+    """Stock code(s), short name and fiscal year from the first pages of a report (raw page texts).
+
+    Codes come from a 证券代码 / 股票代码 / 公司代码 label (several when A and B shares are listed:
+    ``股票代码 000012、200012``); the fiscal year from the report's title ``<year>年(年)度报告`` (the most
+    frequent title year on those pages, so a running header counts as well as a scrambled cover).
+    """
+    codes: list[str] = []
+    short = code_page = None
+    years: dict[int, int] = {}
+    first_year_page: dict[int, int] = {}
+    for pno, raw in enumerate(pages[:COVER_PAGES], 1):
+        t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw))
+        if not codes:
+            for m in _COVER_CODE.finditer(t):
+                codes.extend(c for c in _ANY_CODE.findall(m.group(1)) if c not in codes)
+            if codes:
+                code_page = pno
+                ms = _COVER_SHORT.search(t)
+                short = ms.group(1) if ms else None
+        for y in _TITLE_YEAR.findall(t):
+            years[int(y)] = years.get(int(y), 0) + 1
+            first_year_page.setdefault(int(y), pno)
+    year = max(years, key=lambda y: (years[y], -first_year_page[y])) if years else None
+    return CoverIdentity(tuple(codes), short, year, code_page, first_year_page.get(year) if year else None)
+
+
+def first_pages(path: str | Path, n: int = COVER_PAGES) -> list[str]:
+    """Raw text of the first ``n`` pages of a PDF, TXT, HTML or JSON-lines report ([] when unreadable)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".pdf":
+            import pymupdf
+            with pymupdf.open(p) as doc:
+                return [doc[i].get_text() for i in range(min(n, doc.page_count))]
+        if suffix == ".jsonl":
+            from .pdf import read_jsonl_pages
+            return read_jsonl_pages(p)[:n]
+        from .pdf import decode_bytes
+        data = p.read_bytes()[:400_000]
+        text = decode_bytes(data, html=suffix in (".htm", ".html"))
+        if suffix in (".htm", ".html"):
+            text = re.sub(r"<[^>]+>", "\n", text)
+        return [text]
+    except Exception:  # noqa: BLE001 - an unreadable file is identified by name or not at all
+        return []
+
+
+def identify_file(path: str | Path, pages: list[str] | None = None) -> tuple[Identified, str]:
+    """Stock code and fiscal year of a report from its name and, when needed, its first pages.
+
+    Returns (identification, how it was decided). The name is enough when it carries one A-share code
+    and one fiscal year (``YYYY年`` or a lone year token). The first pages (cover, company information;
+    :func:`identify_from_pages`) are read when the name has no code (贵州茅台2020年年度报告.pdf), a B-share
+    code (200570: the cover's A-share code 000570 is used), or no fiscal year (688276_20230330_KXSC.pdf:
+    a publication date is not a fiscal year; the report's title gives it). A code or year in the name that
+    the report contradicts makes the report unidentified, with both values in the reason.
+    """
+    name = Path(path).name
+    by_name = identify_report(name)
+    if by_name.reason.startswith("not a full annual report"):
+        return by_name, "file name"
+    stem = unicodedata.normalize("NFKC", Path(name).stem)
+    name_codes = {m.group(1) for m in _FIRM_TOKEN.finditer(_DATE.sub(" ", stem))}
+    b_share = by_name.ok and by_name.firm.startswith(B_SHARE_PREFIXES)
+    if by_name.ok and not b_share:
+        return by_name, "file name"
+    if pages is None:
+        pages = first_pages(path)
+    cover = identify_from_pages(pages)
+    a_codes = [c for c in cover.codes if c.startswith(A_SHARE_PREFIXES)]
+    how: list[str] = []
+    # code
+    if len(name_codes) == 1 and not b_share:
+        firm = next(iter(name_codes))
+        how.append("code from file name")
+        if cover.codes and firm not in cover.codes:
+            return Identified(None, None, f"file name says code {firm}, the report's p{cover.code_page} says "
+                                          f"{'/'.join(cover.codes)}"), "conflict"
+    elif b_share:
+        if not a_codes:
+            return Identified(None, None, f"B-share code {by_name.firm} in file name and no A-share code on "
+                                          f"the first {COVER_PAGES} pages"), "file name + cover"
+        firm = a_codes[0]
+        how.append(f"B-share code {by_name.firm} in file name; A-share code {firm} from p{cover.code_page}")
+    else:
+        if not a_codes:
+            why = "no 6-digit stock code in file name" if not name_codes else f"several codes {sorted(name_codes)} in file name"
+            return Identified(None, None, f"{why} and none on the first {COVER_PAGES} pages"), "file name + cover"
+        firm = a_codes[0]
+        how.append(f"code {firm} from p{cover.code_page} ({cover.short_name or 'no short name'})")
+    # fiscal year
+    if by_name.ok or (by_name.year is not None):
+        year = by_name.year
+        how.append("fiscal year from file name")
+    else:
+        name_years = {int(y) for y in _YEAR_NIAN.findall(stem)}
+        if len(name_years) == 1:
+            year = name_years.pop()
+            how.append("fiscal year from file name")
+            if cover.year is not None and cover.year != year:
+                return Identified(None, None, f"file name says {year}年, the report's title says "
+                                              f"{cover.year}"), "conflict"
+        elif cover.year is not None:
+            year = cover.year
+            how.append(f"fiscal year {year} from the report's title (p{cover.year_page})"
+                       + ("; the date in the file name is the publication date" if _DATE.search(stem) else ""))
+        else:
+            return Identified(None, None, f"no fiscal year in file name nor a title <year>年度报告 on the first "
+                                          f"{COVER_PAGES} pages"), "file name + cover"
+    return Identified(firm, int(year)), "; ".join(how)
+
+
+_CSRC_STATED = re.compile(r"上市公司行业分类指引.{0,60}?(?:属于|为|归属|所属|属).{0,30}?([A-S])([0-9]{2})(?![0-9])")
+_CSRC_NAMED = re.compile(r"上市公司行业分类指引.{0,40}?行业为[“\"]?([\u4e00-\u9fff、]{2,20}?制造业)")
+_BANK_SIGNS = ("资本充足率", "不良贷款率", "吸收存款")
+KIND_PAGES = 40
+
+
+def report_kind(pages: list[str]) -> tuple[str, str]:
+    """What kind of firm a report describes, from its own text: (kind, evidence).
+
+    kind is ``manufacturer`` (a CSRC code C13-C43 or a ...制造业 class stated), ``bank`` (the key figures carry bank ratios:
+    资本充足率, 不良贷款率, 吸收存款), ``real_estate`` (a CSRC K70 code stated, or a self-description as a
+    房地产 company with 结算/销售面积), ``other`` (another CSRC code stated, e.g. M73) or ``unknown`` (no
+    sign either way: most manufacturers do not print their code). The sample's manufacturing filter uses
+    the company table's industry code; this is the report-side check recorded in the status file.
+    """
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", "".join(pages[:KIND_PAGES])))
+    m = _CSRC_STATED.search(text)
+    if m:
+        sec, num = m.group(1), int(m.group(2))
+        code = f"{sec}{m.group(2)}"
+        if sec == "C" and 13 <= num <= 43:
+            return "manufacturer", f"CSRC code {code} stated"
+        if sec == "J":
+            return ("bank" if num == 66 else "other"), f"CSRC code {code} stated"
+        if sec == "K":
+            return "real_estate", f"CSRC code {code} stated"
+        return "other", f"CSRC code {code} stated"
+    m = _CSRC_NAMED.search(text)
+    if m:
+        return "manufacturer", f"CSRC industry {m.group(1)} stated"
+    signs = [w for w in _BANK_SIGNS if w in text]
+    if len(signs) >= 2:
+        return "bank", "bank ratios in the report: " + ", ".join(signs)
+    n_re = text.count("房地产")
+    if n_re >= 15 and ("结算面积" in text or "销售面积" in text):
+        return "real_estate", f"房地产 {n_re} times on the first {KIND_PAGES} pages, with 结算/销售面积"
+    return "unknown", "no industry code stated and no bank or real-estate signs"
+
+
 def read_manifest(path: str | Path) -> pd.DataFrame:
     """Manifest CSV with columns file, firm, year (file relative to the reports folder)."""
     m = pd.read_csv(path, dtype={"file": str, "firm": str}, encoding="utf-8-sig")
@@ -135,9 +313,14 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
 
 
 def scan_reports(
-    folder: str | Path, manifest: str | Path | pd.DataFrame | None = None
+    folder: str | Path, manifest: str | Path | pd.DataFrame | None = None, read_reports: bool = True
 ) -> pd.DataFrame:
-    """One row per report file under ``folder`` (recursively): file, path, firm, year, status, reason.
+    """One row per report file under ``folder`` (recursively): file, path, firm, year, status, reason,
+    identified_by.
+
+    Names are enough for most files; with ``read_reports`` (default) a file whose name has no code, a
+    B-share code or no fiscal year is identified from its first pages (:func:`identify_file`), and the
+    decision is written to ``identified_by`` and ``reason``.
 
     ``status`` is ``pending`` (to be processed), ``unidentified`` or ``duplicate``. Rows are sorted
     by ``file`` (the path relative to ``folder``, POSIX form). Manifest entries take precedence over
@@ -160,13 +343,13 @@ def scan_reports(
         rel = p.relative_to(root).as_posix()
         if rel in man or p.name in man:
             firm, year = man.get(rel) or man[p.name]
-            rows.append([rel, str(p), firm, year, PENDING, "from manifest"])
+            rows.append([rel, str(p), firm, year, PENDING, "from manifest", "manifest"])
             continue
-        ident = identify_report(p.name)
+        ident, how = identify_file(p) if read_reports else (identify_report(p.name), "file name")
         if ident.ok:
-            rows.append([rel, str(p), ident.firm, ident.year, PENDING, ""])
+            rows.append([rel, str(p), ident.firm, ident.year, PENDING, "" if how == "file name" else how, how])
         else:
-            rows.append([rel, str(p), None, None, UNIDENTIFIED, ident.reason])
+            rows.append([rel, str(p), None, None, UNIDENTIFIED, ident.reason, how])
     df = pd.DataFrame(rows, columns=SCAN_COLUMNS)
     df["year"] = df["year"].astype("Int64")
     # Duplicates: keep one file per firm-year.

@@ -184,3 +184,34 @@ def test_generated_share_matches_independent_sum(data):
             assert r.serv_dummy == int(svc > 0)
         assert r.serv_breadth == len({SERVICE_TYPE[n] for n, v in lines if n in SERVICES and v > 0})
         assert r.n_segments == len(lines)
+
+
+# ------------------------------------------------------------------ mixed lines and the denominator
+
+def _mixed_frame():
+    # amounts chosen by hand: product 100, service 20, mixed 80, other business 10 (not a segment)
+    seg = pd.DataFrame({"firm": "000001", "year": 2020, "breakdown": "product",
+                        "segment": ["压缩机", "技术服务", "设备及其服务", "其他业务收入"],
+                        "revenue": [100.0, 20.0, 80.0, 10.0], "cost": np.nan, "source": "x"})
+    return label_segments(seg, load_rules())
+
+
+@pytest.mark.parametrize("mixed,share", [("exclude", 20 / 200), ("half", 60 / 200), ("full", 100 / 200)])
+def test_mixed_line_treatments(mixed, share):
+    lab = _mixed_frame()
+    assert list(lab["label"]) == ["product", "service", "mixed", "not_segment"]
+    m = servitization_measures(lab, mixed=mixed).iloc[0]
+    assert m.serv_share == pytest.approx(share)
+    assert m.mixed_revenue == 80.0 and m.n_mixed_segments == 1 and m.mixed_treatment == mixed
+    assert bool(m.flag_mixed) == (mixed == "exclude")
+
+
+def test_operating_revenue_denominator():
+    lab = _mixed_frame()
+    total = pd.DataFrame({"firm": ["000001"], "year": [2020], "revenue": [250.0]})
+    m = servitization_measures(lab, total_revenue=total, denominator="operating_revenue").iloc[0]
+    assert m.serv_share == pytest.approx(20 / 250) and m.denominator == "operating_revenue"
+    with pytest.raises(ValueError, match="needs total_revenue"):
+        servitization_measures(lab, denominator="operating_revenue")
+    with pytest.raises(ValueError, match="mixed must be one of"):
+        servitization_measures(lab, mixed="some")

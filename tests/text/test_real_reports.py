@@ -122,3 +122,56 @@ def test_mdna_boundaries(extracted, name):
     # counting inside the section agrees with the reference too
     sub = text[start:end]
     assert KeywordCounter(DENSE).count(sub) == reference_count(sub, DENSE_TERMS)
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_service_intensity_equals_reference(extracted, name):
+    """Text-based service intensity: the service-term dictionary counted in the MD&A by the package equals
+    the reference scan, and the measure is 10,000 x count / MD&A characters."""
+    import pandas as pd
+
+    from analysis.text.dictionary import SERVICE_DICTIONARY_PATH
+    from analysis.text.measures import service_intensity
+
+    svc = load_dictionary(SERVICE_DICTIONARY_PATH)
+    ext, _ = extracted[name]
+    start, end = find_mdna(ext.text)
+    sub = ext.text[start:end]
+    expected = reference_count(sub, svc.terms)
+    got = KeywordCounter(svc).count(sub)
+    assert got == expected and sum(expected.values()) > 0
+    counts = pd.DataFrame([("600000", 2020, "mdna", t, c) for t, c in got.items()],
+                          columns=["firm", "year", "section", "term", "count"])
+    chars = pd.DataFrame([("600000", 2020, "mdna", len(sub))], columns=["firm", "year", "section", "n_chars"])
+    m = service_intensity(counts, chars, svc).iloc[0]
+    assert m.svc_text_per10k == pytest.approx(10000 * sum(expected.values()) / len(sub))
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_jsonl_page_corpus_reads_like_the_pdf(extracted, name, tmp_path):
+    """A JSON-lines page corpus ({"page": n, "inside": text} per line) made from a real report's pages is
+    read as pages: the same normalized text as the PDF (running heads stripped per page, no JSON syntax),
+    the same MD&A, and the same revenue breakdown."""
+    import json
+
+    from analysis.servitization.report_table import extract_breakdown
+    from analysis.text.pdf import extract_file
+
+    ext, raw_pages = extracted[name]
+    p = tmp_path / name.replace(".pdf", ".jsonl")
+    p.write_text("\n".join(json.dumps({"page": i, "inside": t}, ensure_ascii=False)
+                           for i, t in enumerate(raw_pages, 1)), encoding="utf-8")
+    j = extract_file(p)
+    assert j.status == "ok" and j.n_pages == ext.n_pages
+    assert j.text == ext.text and '"inside"' not in j.text
+    assert find_mdna(j.text) == find_mdna(ext.text) is not None
+    a = extract_breakdown(p)
+    b = extract_breakdown(extracted_path(name))
+    assert a.status["result"] == b.status["result"] == "reconciled"
+    assert list(a.segments["segment"]) == list(b.segments["segment"])
+    assert list(a.segments["revenue"]) == list(b.segments["revenue"])
+
+
+def extracted_path(name):
+    from tests.conftest import REAL_REPORTS_DIR
+    return REAL_REPORTS_DIR / name
