@@ -196,7 +196,7 @@ def robustness_models(config: Mapping[str, Any]) -> list[Spec]:
     """The named robustness models of ``robustness.models`` (each: overrides of ``robustness.base``)."""
     r = config.get("robustness") or {}
     choices = Choices.from_config(config)
-    base = r.get("base", {})
+    base = r["base"]
     out = []
     for name, overrides in (r.get("models") or {}).items():
         if name == "baseline":

@@ -40,8 +40,25 @@ def test_every_leaf_setting_has_a_default():
             n = n["properties"][part]
         return n
 
+    def parent(key):
+        return node(key.rsplit(".", 1)[0]) if "." in key else root
+
+    def covered(key):  # a default of an ancestor object that names this key
+        parts = key.split(".")
+        for i in range(1, len(parts)):
+            anc = node(".".join(parts[:i]))
+            d = anc.get("default")
+            for p in parts[i:-1]:
+                d = d.get(p) if isinstance(d, dict) else None
+            if isinstance(d, dict) and parts[-1] in d:
+                return True
+        return False
+
     missing = [s["key"] for s in settings() if not s["has_default"] and s["key"] not in NO_DEFAULT
-               and not node(s["key"]).get("properties")]
+               and not node(s["key"]).get("properties")  # an object whose own settings have defaults
+               and s["key"].rsplit(".", 1)[-1] not in parent(s["key"]).get("required", [])  # required when present
+               and not (node(s["key"]).get("type") == "object" and "additionalProperties" in node(s["key"]))  # a map
+               and not covered(s["key"])]
     assert missing == []
 
 
@@ -73,12 +90,24 @@ def test_no_code_repeats_a_default():
     assert offenders == []
 
 
-def test_demo_parameters_have_the_schema_defaults():
-    from analysis.demo.dgp import DemoParams
+def test_code_that_mirrors_a_setting_has_the_schema_default():
+    """Where a function or dataclass keeps a default for use outside the pipeline (the demo generator's
+    parameters, the servitization measures' keyword arguments), it must be the schema's."""
+    import inspect
+
+    from analysis.demo.dgp import DemoParams, TrueModel
+    from analysis.servitization.measures import servitization_measures
 
     schema = section_defaults("demo")
     code = {f.name: f.default for f in dataclasses.fields(DemoParams) if f.name in schema}
-    assert code and {k: schema[k] for k in code} == code
+    assert len(code) >= 10 and {k: schema[k] for k in code} == code
+    truth = schema["truth"]
+    model = TrueModel()
+    assert {k: getattr(model, k) for k in truth} == truth
+    sig = inspect.signature(servitization_measures).parameters
+    serv = section_defaults("servitization")
+    for name in ("prefer", "tolerance", "mixed", "denominator"):
+        assert list(sig[name].default) == serv[name] if name == "prefer" else sig[name].default == serv[name], name
 
 
 @pytest.mark.parametrize("change,key", [
@@ -101,4 +130,9 @@ def test_meaningless_settings_are_rejected_naming_the_key(change, key):
 def test_the_study_and_test_configs_are_valid():
     validate_config(copy.deepcopy(STUDY))
     test_cfg = yaml.safe_load((REPO_ROOT / "config" / "test_config.yaml").read_text(encoding="utf-8"))
-    validate_config({**copy.deepcopy(STUDY), **test_cfg})
+
+    def merge(a, b):  # as Snakemake merges --configfile files
+        for k, v in b.items():
+            a[k] = merge(dict(a.get(k) or {}), v) if isinstance(v, dict) else v
+        return a
+    validate_config(merge(copy.deepcopy(STUDY), test_cfg))

@@ -297,16 +297,24 @@ def load_dictionaries(
 def dictionary_from_config(reports_cfg: Mapping) -> KeywordDictionary:
     """The dictionary a run uses: ``reports.dictionary`` ("default" = Wu Fei et al. 2021, or a path)
     combined with the files listed in ``reports.extra_dictionaries``."""
-    base = reports_cfg.get("dictionary", "default")
-    return load_dictionaries(reports_cfg.get("extra_dictionaries", []) or [],
-                             base=None if base == "default" else base)
+    cfg = _reports_settings(reports_cfg)
+    base = cfg["dictionary"]
+    return load_dictionaries(cfg["extra_dictionaries"] or [], base=None if base == "default" else base)
 
 
 def dictionary_files(reports_cfg: Mapping) -> list[str]:
     """Files the dictionary of a run is read from (inputs of the rules that count terms)."""
-    base = reports_cfg.get("dictionary", "default")
+    cfg = _reports_settings(reports_cfg)
+    base = cfg["dictionary"]
     files = [str(DEFAULT_DICTIONARY_PATH) if base == "default" else str(base)]
-    return files + [str(p) for p in reports_cfg.get("extra_dictionaries", []) or []]
+    return files + [str(p) for p in cfg["extra_dictionaries"] or []]
+
+
+def _reports_settings(reports_cfg: Mapping) -> dict:
+    """The ``reports`` section with the schema's defaults for omitted keys (never a second default here)."""
+    from analysis.config import section_defaults
+
+    return {**section_defaults("reports"), **reports_cfg}
 
 
 
