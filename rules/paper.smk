@@ -3,7 +3,7 @@
 # Outputs wrapped in report() appear in `snakemake --report report.html` with the caption in report/.
 from pathlib import Path as _Path
 
-from analysis.presentation.mechanism_tables import result_names as _mechanism_result_names
+from analysis.mechanism import result_names as _mechanism_result_names
 from analysis.presentation.tables import result_sets
 
 LANGUAGE = config["output"]["language"]
@@ -128,7 +128,8 @@ rule paper_numbers:
 rule paper_markdown:
     """The paper readable without TeX: paper/paper_template.md with numbers and tables filled in."""
     input:
-        template=str(PAPER_SRC / "paper" / "paper_template.md"),
+        # the Chinese paper has its own template with the same placeholders (tests check they match)
+        template=str(PAPER_SRC / "paper" / ("paper_template_zh.md" if LANGUAGE == "zh" else "paper_template.md")),
         numbers="paper/generated/macros.json",
         tables=expand("paper/tables/{table}.md", table=TABLES),
         mechanism_tables=PAPER_MECHANISM_TABLES,
@@ -138,6 +139,7 @@ rule paper_markdown:
         html=report("paper/generated/paper.html", caption="../report/paper.rst", category="Paper"),
     params:
         figures_dir="paper/figures",
+        language=LANGUAGE,
     log:
         "logs/paper_markdown.log",
     script:

@@ -14,9 +14,11 @@ def main(smk, log):
     summary = summarize(results, alpha)
     write_json(smk.output.summary, summary)
     log(", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()))
-    write_table(summary_table(results, alpha), smk.output.table[0].rsplit(".", 1)[0],
+    write_table(summary_table(results, alpha, smk.params.language), smk.output.table[0].rsplit(".", 1)[0],
                 smk.params.formats)
-    plot_speccurve(results, list(smk.output.figure), sort_by=smk.params.sort_by, alpha=alpha)
+    lang = plot_speccurve(results, list(smk.output.figure), sort_by=smk.params.sort_by, alpha=alpha,
+                          language=smk.params.language, font=smk.params.font)
+    log(f"figure (labels: {lang})")
 
 
 run_rule(main, snakemake)  # noqa: F821

@@ -48,7 +48,8 @@ def test_stars():
 def test_every_label_has_english_and_chinese():
     labels = _labels()
     for key, entry in labels.items():
-        if key == "ledger_rules":
+        if isinstance(entry, list):  # pattern tables (ledger rules, mediation assumptions): [English, Chinese]
+            assert all(len(pair) == 2 and re.search(r"[\u4e00-\u9fff]", pair[1]) for pair in entry), key
             continue
         assert set(entry) == {"en", "zh"}, key
         words = re.sub(r"\{\w+\}", "", entry["zh"])  # English words left untranslated?
