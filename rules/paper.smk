@@ -48,6 +48,7 @@ rule tables:
         _table_outputs(),
     params:
         language=LANGUAGE,
+        parentheses=config["output"]["parentheses"],
         formats=TABLE_FORMATS,
         tables=TABLES,
         outdir="paper/tables",
