@@ -32,6 +32,8 @@ import pandas as pd
 from analysis.estimation import ModelResult
 from analysis.models import ModelOptions, estimate_inverted_u
 
+DEFAULT_CONFIG = "config/config.yaml"
+
 __all__ = ["load_panel", "load_result", "models_config", "fit", "u_test", "moderation", "table"]
 
 
@@ -50,10 +52,13 @@ def load_result(path: str | Path) -> ModelResult:
 
 
 def models_config(config: str | Path | dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
-    """The validated ``models`` section: from ``config`` (a YAML file or a dict; None: the schema's
-    defaults), with ``overrides`` (any key of the section, e.g. ``cluster="firm+year"``) on top."""
+    """The validated ``models`` section: from ``config`` (a YAML file or a dict; None: the project's
+    ``config/config.yaml`` when the working directory has one, else the schema's defaults), with
+    ``overrides`` (any key of the section, e.g. ``cluster="firm+year"``) on top."""
     from analysis.config import load_config, section_defaults
 
+    if config is None and Path(DEFAULT_CONFIG).is_file():
+        config = DEFAULT_CONFIG
     if config is None:
         models = section_defaults("models")
     elif isinstance(config, dict):
@@ -69,8 +74,8 @@ def fit(panel: pd.DataFrame, outcome: str, *, x: str | None = None, moderator: s
         se: str | None = None, cluster: str | None = None, config: str | Path | dict[str, Any] | None = None,
         name: str | None = None) -> ModelResult:
     """Fit ``outcome`` on x and x² (and, with ``moderator``, the moderated model) with the U-test and
-    moderation statistics. Arguments left out come from ``config`` (default: the schema's defaults,
-    i.e. Serv, controls size/lev/growth, firm and year FE, standard errors clustered by firm)."""
+    moderation statistics. Arguments left out come from ``config`` (default:
+    the project's config/config.yaml: Serv, its controls, firm and year FE, standard errors clustered by firm)."""
     models = models_config(config, x=x, controls=controls, fixed_effects=fixed_effects, se=se)
     if cluster is not None:
         models["cluster"] = cluster
