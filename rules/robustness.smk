@@ -19,6 +19,7 @@ ROBUSTNESS_OUTPUTS = []
 if ROBUST_MODELS:
     ROBUSTNESS_OUTPUTS += expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS)
     ROBUSTNESS_OUTPUTS += expand("paper/tables/robustness.{ext}", ext=TABLE_FORMATS)
+    ROBUSTNESS_OUTPUTS += expand("paper/figures/robustness_coefficients.{ext}", ext=FIG_FORMATS)
 if SPECCURVE:
     ROBUSTNESS_OUTPUTS += expand("paper/tables/speccurve.{ext}", ext=TABLE_FORMATS)
     ROBUSTNESS_OUTPUTS += expand("paper/figures/speccurve.{ext}", ext=FIG_FORMATS)
@@ -67,6 +68,25 @@ rule robustness_table:
         "logs/robustness_table.log",
     script:
         "../scripts/robustness_table.py"
+
+
+rule figure_robustness:
+    """Coefficient plot: b2 (Serv squared) with its interval in every robustness model."""
+    input:
+        baseline="paper/results/robustness/baseline.json",
+        results=expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS),
+    output:
+        [report(f"paper/figures/robustness_coefficients.{ext}", caption="../report/figure_robustness.rst",
+                category="Robustness") if ext == "png" else f"paper/figures/robustness_coefficients.{ext}"
+         for ext in FIG_FORMATS],
+    params:
+        alpha=config["models"]["alpha"],
+        language=config["output"]["language"],
+        font=config["output"]["cjk_font"],
+    log:
+        "logs/figure_robustness.log",
+    script:
+        "../scripts/figure_robustness.py"
 
 
 rule speccurve_shard:

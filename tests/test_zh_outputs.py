@@ -94,6 +94,15 @@ def _figure_texts(run: Path, tmp_path: Path) -> dict[str, list[str]]:
             assert F.plot_moderated_curve(r, [tmp_path / "c.png"], language="zh") == "zh"
             current["name"] = f"slope_{path.stem}"
             assert F.plot_slopes(r, [tmp_path / "s.png"], language="zh") == "zh"
+        for path in sorted((run / "paper" / "results").glob("baseline_*.json")):
+            r = ModelResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            current["name"] = f"marginal_{path.stem}"
+            assert F.plot_marginal_effect(r, [tmp_path / "m.png"], language="zh") == "zh"
+        rob = run / "paper" / "results" / "robustness"
+        rows = [json.loads((rob / "baseline.json").read_text(encoding="utf-8"))] + [
+            json.loads(p.read_text(encoding="utf-8")) for p in sorted(rob.glob("*.json")) if p.stem != "baseline"]
+        current["name"] = "robustness_coefficients"
+        assert F.plot_robustness_coefficients(rows, [tmp_path / "r.png"], language="zh") == "zh"
         panel = pd.read_parquet(run / "data_clean" / "panel.parquet")
         current["name"] = "distributions"
         assert F.plot_distributions(panel, [tmp_path / "d.png"], ["serv", "dig"], language="zh") == "zh"

@@ -141,6 +141,7 @@ def _plot_speccurve(results: pd.DataFrame, out_paths: Sequence[str], sort_by: st
                     lang: str) -> None:
     import matplotlib.pyplot as plt
 
+    from analysis.presentation.figures import FIG_DPI
     from analysis.presentation.tables import label, text
 
     ok = distinct_quadratic(results[results["status"] == "ok"].sort_values("spec_index")).reset_index(drop=True)
@@ -188,5 +189,5 @@ def _plot_speccurve(results: pd.DataFrame, out_paths: Sequence[str], sort_by: st
         meta = {"Software": None} if str(p).endswith(".png") else {"CreationDate": None} if str(p).endswith(".pdf") else {}
         if str(p).endswith(".svg"):
             meta = {"Date": None}
-        fig.savefig(p, metadata=meta, dpi=150)
+        fig.savefig(p, metadata=meta, dpi=FIG_DPI)
     plt.close(fig)
