@@ -38,6 +38,7 @@ include: "rules/models.smk"
 include: "rules/paper.smk"
 include: "rules/robustness.smk"
 include: "rules/mechanism.smk"
+include: "rules/checks.smk"
 
 
 rule all:
@@ -53,6 +54,7 @@ rule all:
         MECHANISM_OUTPUTS,
         ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
         ROBUSTNESS_OUTPUTS,
+        CHECKS_OUTPUTS,
     default_target: True
 
 

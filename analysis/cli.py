@@ -25,7 +25,8 @@ from typing import Sequence
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = "config/config.yaml"
 #: the rules that turn saved results into tables, figures and the paper (never estimate)
-PRESENTATION_RULES = ("tables", "robustness_table", "speccurve", "mechanism_tables", "figure_curve", "figure_slope",
+PRESENTATION_RULES = ("tables", "robustness_table", "speccurve_table", "mechanism_tables", "checks_tables", "figure_curve",
+                      "figure_slope", "figure_marginal", "figure_robustness",
                       "figure_distributions", "paper_numbers", "paper_markdown", "export_panel")
 EXPORTS = ("data_clean/panel.dta", "data_clean/panel.csv", "data_clean/codebook.md")
 

@@ -111,26 +111,16 @@ rule speccurve_shard:
 
 
 rule speccurve:
-    """Merge the shards; the table and the two-panel figure of the specification curve."""
+    """Merge the shards: the specifications' results and the summary numbers of the curve."""
     input:
         shards=expand("data_clean/speccurve/shard_{shard}.csv", shard=SPECCURVE_SHARDS),
     output:
         results="paper/results/speccurve/specifications.csv",
         summary="paper/results/speccurve/summary.json",
-        table=[report(f"paper/tables/speccurve.{ext}", caption="../report/table_speccurve.rst",
-                      category="Robustness") if ext == "html" else f"paper/tables/speccurve.{ext}"
-               for ext in TABLE_FORMATS],
-        figure=[report(f"paper/figures/speccurve.{ext}", caption="../report/figure_speccurve.rst",
-                       category="Robustness") if ext == "png" else f"paper/figures/speccurve.{ext}"
-                for ext in FIG_FORMATS],
     params:
-        language=config["output"]["language"],
-        font=config["output"]["cjk_font"],
         config={**curve_settings(config), "robustness": _ROBUST},
         n_specifications=SPECCURVE_N,
-        sort_by=_ROBUST["speccurve"]["sort_by"] if SPECCURVE else None,
         alpha=config["models"]["alpha"],
-        formats=TABLE_FORMATS,
     resources:
         mem_mb=2000,
         runtime=15,
@@ -138,3 +128,27 @@ rule speccurve:
         "logs/speccurve.log",
     script:
         "../scripts/speccurve.py"
+
+
+rule speccurve_table:
+    """The table and the two-panel figure of the specification curve, from the merged results (the
+    output language changes only this step)."""
+    input:
+        results="paper/results/speccurve/specifications.csv",
+    output:
+        table=[report(f"paper/tables/speccurve.{ext}", caption="../report/table_speccurve.rst",
+                      category="Robustness") if ext == "html" else f"paper/tables/speccurve.{ext}"
+               for ext in TABLE_FORMATS],
+        figure=[report(f"paper/figures/speccurve.{ext}", caption="../report/figure_speccurve.rst",
+                       category="Robustness") if ext == "png" else f"paper/figures/speccurve.{ext}"
+                for ext in FIG_FORMATS],
+    params:
+        sort_by=_ROBUST["speccurve"]["sort_by"] if SPECCURVE else None,
+        alpha=config["models"]["alpha"],
+        formats=TABLE_FORMATS,
+        language=config["output"]["language"],
+        font=config["output"]["cjk_font"],
+    log:
+        "logs/speccurve_table.log",
+    script:
+        "../scripts/speccurve_table.py"

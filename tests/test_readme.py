@@ -4,6 +4,7 @@ and the Python API example (executed from the README text itself)."""
 
 from __future__ import annotations
 
+import copy
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from snakemake.utils import update_config
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -27,12 +29,6 @@ COMMANDS = {
     "status": "servparadox status",
 }
 EDITS = {"clustering": "`cluster: firm+year`", "control": "`controls: [size, lev, growth, age]`"}
-
-
-def _update(base: dict, new: dict) -> dict:
-    for k, v in new.items():
-        base[k] = _update(base.get(k) or {}, v) if isinstance(v, dict) else v
-    return base
 
 
 def _python_example() -> str:
@@ -61,8 +57,11 @@ def _run(run: Path, cmd: str) -> subprocess.CompletedProcess:
 def test_every_howto_command_runs_as_printed(demo_copy):
     run = demo_copy
     # the README's commands use config/config.yaml: make it the test configuration (same merged settings)
-    cfg = yaml.safe_load((run / "config" / "config.yaml").read_text(encoding="utf-8"))
-    _update(cfg, yaml.safe_load((run / "config" / "test_config.yaml").read_text(encoding="utf-8")))
+    # (keys in the order Snakemake's merge gives them, so that no rule sees changed params)
+    test = yaml.safe_load((run / "config" / "test_config.yaml").read_text(encoding="utf-8"))
+    cfg = copy.deepcopy(test)
+    update_config(cfg, yaml.safe_load((run / "config" / "config.yaml").read_text(encoding="utf-8")))
+    update_config(cfg, test)
     (run / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True),
                                                 encoding="utf-8")
     (run / "config" / "test_config.yaml").write_text("{}\n", encoding="utf-8")

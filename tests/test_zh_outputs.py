@@ -32,7 +32,7 @@ WHITELIST = {
     # tests and their authors
     "Fieller", "Sasabuchi", "Lind", "Mehlum", "Simonsohn", "Simmons", "Nelson", "Haans", "Pieters", "He",
     "Cameron", "Gelbach", "Miller", "Sanderson", "Windmeijer", "Pearson", "Spearman", "Sobel", "Baron", "Kenny",
-    "VIF",
+    "VIF", "Welch", "Fisher",
     # stock-exchange status codes and the CSRC industry letters of the sample rules
     "ST", "PT", "J",
     # the mechanism links (a) to (e)
