@@ -227,7 +227,12 @@ def test_descriptives_and_correlations(panel, tmp_path):  # noqa: F811
     assert f"{r:.3f}" in c.to_markdown()
     c.write(tmp_path / "correlations", ["csv"])
     tidy = pd.read_csv(tmp_path / "correlations.csv")
-    assert len(tidy) == 3 and tidy["r"].between(-1, 1).all()
+    assert len(tidy) == 6 and tidy["r"].between(-1, 1).all()
+    # Spearman above the diagonal: scipy's rank correlation, and pandas' rank-then-Pearson agrees
+    rho = panel[["serv", "dig"]].corr(method="spearman").iloc[0, 1]
+    assert rho != pytest.approx(r)
+    row_serv = re.search(r"^\| \(2\) Serv \| (.*) \|$", c.to_markdown(), re.M).group(1).split(" | ")
+    assert row_serv[2].startswith(f"{rho:.3f}") and row_serv[0].startswith(f"{panel[['roa', 'serv']].corr().iloc[0, 1]:.3f}")
 
 
 def test_tex_escape():

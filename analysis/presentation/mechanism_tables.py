@@ -156,11 +156,14 @@ def mediation_table(res: dict[str, Any], language: str = "en") -> Table:
                                      _f(r["p_bootstrap"], 3), f"[{_f(r['ci_lower'], 5)}, {_f(r['ci_upper'], 5)}]",
                                      str(res["n_obs"]), str(res["n_clusters"])]))
     rows.append((indirect, label("mech_share_mediated", language), [_f(res["proportion_mediated"], 3), "", "", "", "", ""]))
+    bk, b_note = baron_kenny_rows(res, language)
+    rows += bk
     method = ind["method"] if language == "en" else label("cluster_bootstrap", language)
     notes = [text("note_mech_mediation", language, outcome=_name(res["outcome"], language), method=method,
                   reps=ind["reps"], seed=ind["seed"])]
     if curve:
         notes.append(text("note_mech_mediation_curve", language, curve=_name(curve, language)))
+    notes.append(text("note_mech_sobel", language, b=b_note))
     notes += [_assumption(a, language) for a in res["assumptions"]]
     tidy = pd.DataFrame([{**res[k], "path": k} for k in ("a_path", "b_path", "direct", "total")]
                         + [{"path": f"b_at_{r['at']}", "x": r["x"], "coef": r["estimate"], "se": r["se"], "p": r["p"],
@@ -170,6 +173,27 @@ def mediation_table(res: dict[str, Any], language: str = "en") -> Table:
                            for r in [ind, *res.get("indirect_at", [])]])
     return Table("mechanism_mediation", label("title_mechanism_mediation", language),
                  _frame(rows, _header(_REG_HEADER, language)), notes, tidy)
+
+
+def baron_kenny_rows(res: dict[str, Any], language: str = "en") -> tuple[list[tuple[str, str, list[str]]], str]:
+    """Rows of the Sobel test and the Baron-Kenny verdict from the saved paths (a, b, c, c'); with the
+    curve, b and c' are their sample-mean effects along Serv. Returns the rows and the note on b."""
+    from analysis.inference.sobel import baron_kenny, sobel
+
+    bm = next((r for r in res.get("b_path_at", []) if r["at"] == "mean_effect"), None)
+    dm = next((r for r in res.get("direct_at", []) if r["at"] == "mean_effect"), None)
+    b, se_b, p_b = (bm["estimate"], bm["se"], bm["p"]) if bm else (res["b_path"]["coef"], res["b_path"]["se"],
+                                                                   res["b_path"]["p"])
+    p_direct = dm["p"] if dm else res["direct"]["p"]
+    a = res["a_path"]
+    s = sobel(a["coef"], a["se"], b, se_b)
+    verdict = baron_kenny(res["total"]["p"], a["p"], p_b, p_direct)
+    block = label("block_baron_kenny", language)
+    rows = [(block, label("bk_sobel", language), [_f(s["indirect"], 5) + stars(s["p"]), _f(s["se"], 5), _f(s["p"], 3),
+                                                  "", "", ""]),
+            (block, label("bk_sobel_z", language), [f"{_f(s['z'], 3)} ({_f(s['p'], 3)})", "", "", "", "", ""]),
+            (block, label("bk_verdict", language), [label(f"bk_{verdict}", language), "", "", "", "", ""])]
+    return rows, label("bk_b_mean" if bm else "bk_b_linear", language)
 
 
 def stages_table(res: dict[str, Any], language: str = "en") -> Table:

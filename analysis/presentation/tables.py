@@ -726,7 +726,8 @@ def descriptives_table(panel: pd.DataFrame, variables: Sequence[str], language: 
 
 
 def correlation_table(panel: pd.DataFrame, variables: Sequence[str], language: str = "en") -> Table:
-    """Pearson correlations (lower triangle) with stars for pairwise two-sided p-values."""
+    """Pearson correlations in the lower triangle and Spearman rank correlations in the upper
+    triangle, with stars for pairwise two-sided p-values (pairwise complete cases)."""
     from scipy import stats as st
 
     names = [f"({i + 1})" for i in range(len(variables))]
@@ -735,15 +736,13 @@ def correlation_table(panel: pd.DataFrame, variables: Sequence[str], language: s
     for i, a in enumerate(variables):
         cells = [f"{names[i]} {label(a, language)}"]
         for j, b in enumerate(variables):
-            if j > i:
-                cells.append("")
-                continue
             if i == j:
                 cells.append("1")
                 continue
             d = panel[[a, b]].dropna()
-            r, p = st.pearsonr(d[a], d[b])
-            tidy.append({"var1": a, "var2": b, "r": float(r), "p": float(p), "n": len(d)})
+            method = "pearson" if j < i else "spearman"
+            r, p = st.pearsonr(d[a], d[b]) if method == "pearson" else st.spearmanr(d[a], d[b])
+            tidy.append({"var1": a, "var2": b, "method": method, "r": float(r), "p": float(p), "n": len(d)})
             cells.append(f"{r:.3f}{stars(p)}")
         rows.append(cells)
     return Table(name="correlations", title=label("title_correlations", language), frame=_frame(rows, header),
