@@ -118,8 +118,9 @@ def parser() -> argparse.ArgumentParser:
                         "runs; finished steps are kept.")
     common(sp)
     sp.add_argument("--dry-run", "-n", action="store_true", help="only show what would run")
-    sp.add_argument("--forcerun", nargs="+", metavar="RULE",
-                    help="redo these steps and everything after them (e.g. estimate, tables, robustness_models)")
+    sp.add_argument("--forcerun", action="append", metavar="RULE",
+                    help="redo this step and everything after it (e.g. estimate, tables, robustness_models); "
+                    "repeat for several: --forcerun estimate --forcerun tables")
     sp.add_argument("targets", nargs="*", help="files to build (default: everything), e.g. paper/tables/baseline.docx")
     sp.set_defaults(func=cmd_run)
 

@@ -34,6 +34,13 @@ def test_every_command_has_help(command, capsys):
     assert "--config" in capsys.readouterr().out
 
 
+def test_run_parses_the_readme_command():
+    ns = cli.parser().parse_args(["run", "--forcerun", "estimate", "paper/results/baseline_roa.json"])
+    assert ns.forcerun == ["estimate"] and ns.targets == ["paper/results/baseline_roa.json"]
+    ns = cli.parser().parse_args(["run", "--forcerun", "estimate", "--forcerun", "tables"])
+    assert ns.forcerun == ["estimate", "tables"] and ns.targets == []
+
+
 def test_run_calls_snakemake_of_this_python_with_cores_and_config():
     cmd = cli.snakemake_command("config/my.yaml", 4, "--forcerun", "tables")
     assert cmd[:3] == [sys.executable, "-m", "snakemake"]
