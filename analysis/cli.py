@@ -57,12 +57,12 @@ def _snakemake(ns: argparse.Namespace, *args: str) -> int:
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
-    args: list[str] = []
+    args: list[str] = list(ns.targets)  # first: Snakemake's --forcerun takes every word after it
     if ns.dry_run:
         args.append("--dry-run")
     if ns.forcerun:
         args += ["--forcerun", *ns.forcerun]
-    return _snakemake(ns, *args, *ns.targets)
+    return _snakemake(ns, *args)
 
 
 def cmd_status(ns: argparse.Namespace) -> int:

@@ -34,11 +34,17 @@ def test_every_command_has_help(command, capsys):
     assert "--config" in capsys.readouterr().out
 
 
-def test_run_parses_the_readme_command():
+def test_run_parses_the_readme_command(monkeypatch):
     ns = cli.parser().parse_args(["run", "--forcerun", "estimate", "paper/results/baseline_roa.json"])
     assert ns.forcerun == ["estimate"] and ns.targets == ["paper/results/baseline_roa.json"]
     ns = cli.parser().parse_args(["run", "--forcerun", "estimate", "--forcerun", "tables"])
     assert ns.forcerun == ["estimate", "tables"] and ns.targets == []
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    monkeypatch.setattr(cli, "_check_config", lambda path: None)
+    assert cli.main(["run", "--cores", "2", "--forcerun", "estimate", "paper/results/baseline_roa.json"]) == 0
+    cmd = calls[0]  # the target before --forcerun, which takes every word after it
+    assert cmd.index("paper/results/baseline_roa.json") < cmd.index("--forcerun") and cmd[-1] == "estimate"
 
 
 def test_run_calls_snakemake_of_this_python_with_cores_and_config():
