@@ -38,6 +38,7 @@ include: "rules/models.smk"
 include: "rules/paper.smk"
 include: "rules/robustness.smk"
 include: "rules/mechanism.smk"
+include: "rules/checks.smk"
 
 
 rule all:
@@ -48,9 +49,13 @@ rule all:
         "paper/generated/paper.md",
         "data_clean/manifest.json",
         "data_clean/service_intensity.parquet",
+        "data_clean/panel.dta",
+        "data_clean/panel.csv",
+        "data_clean/codebook.md",
         MECHANISM_OUTPUTS,
         ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
         ROBUSTNESS_OUTPUTS,
+        CHECKS_OUTPUTS,
     default_target: True
 
 

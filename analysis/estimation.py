@@ -192,6 +192,12 @@ class ModelResult:
     moderator_values: dict[str, float] = field(default_factory=dict)
     moderator_range: tuple[float, float] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    #: distinct firms in the estimation sample; R² and adjusted R² (adjusted for slopes and absorbed
+    #: FE levels, as Stata's ``reghdfe``); complete cases dropped as singleton FE groups
+    n_firms: int | None = None
+    r2: float | None = None
+    r2_adj: float | None = None
+    n_singletons: int | None = None
 
     def params(self) -> pd.Series:
         return pd.Series(self.coef, index=self.names)
@@ -230,7 +236,17 @@ def tidy_result(fit, spec: ModelSpec, panel: pd.DataFrame,
     clusters = cluster_variables(spec.cluster)
     if len(clusters) > 1:  # two-way: report each dimension (n_clusters is the smaller, df = min(G) - 1)
         extras["n_clusters_by"] = {c: int(sample[c].nunique()) for c in clusters}
+    used = [c for c in dict.fromkeys([spec.outcome, spec.x, spec.moderator, *spec.controls, *spec.fixed_effects,
+                                      *clusters]) if c and c in panel.columns]
+    complete = int(panel[used].notna().all(axis=1).sum())
+
+    def _stat(v: Any) -> float | None:
+        return float(v) if v is not None and np.isfinite(v) else None
+
     return ModelResult(
+        n_firms=int(sample["firm"].nunique()) if "firm" in sample.columns else None,
+        r2=_stat(getattr(fit, "_r2", None)), r2_adj=_stat(getattr(fit, "_adj_r2", None)),
+        n_singletons=complete - int(fit._N) if spec.drop_singletons else 0,
         spec=spec.to_dict(), names=names,
         coef=[float(v) for v in fit.coef().loc[names]],
         se=[float(v) for v in fit.se().loc[names]],

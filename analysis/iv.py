@@ -184,4 +184,5 @@ def fit_iv(frame: pd.DataFrame, ms: ModelSpec, quantiles: tuple[float, ...]) -> 
         vcov=cov.to_numpy(dtype=float).tolist(), n_obs=int(n), n_clusters=g, df_t=df_t,
         r2_within=None, x_range=(float(x.min()), float(x.max())), moderator_values=mod_values,
         moderator_range=mod_range, extras=extras,
+        n_firms=int(data["firm"].nunique()) if "firm" in data.columns else None,
     )

@@ -64,6 +64,26 @@ MEDIATION_ASSUMPTIONS_CURVE = [
 ]
 
 
+# --------------------------------------------------------------------------- result names
+LINKS = ("coupling", "moderation", "mediation", "stages", "resilience")
+#: links estimated once per performance outcome (``mechanism.outcomes``); coupling (a) has no outcome
+OUTCOME_LINKS = LINKS[1:]
+
+
+def result_names(outcomes: list[str] | tuple[str, ...]) -> list[str]:
+    """Names of the saved link results (paper/results/mechanism/<name>.json, tables mechanism_<name>):
+    ``coupling`` and ``<link>_<outcome>`` for the other links and every outcome."""
+    return ["coupling"] + [f"{link}_{y}" for link in OUTCOME_LINKS for y in outcomes]
+
+
+def parse_result_name(name: str) -> tuple[str, str | None]:
+    """``moderation_tobin_q`` -> (``moderation``, ``tobin_q``); ``coupling`` -> (``coupling``, None)."""
+    link, _, outcome = name.partition("_")
+    if link not in LINKS or (link == "coupling") != (outcome == ""):
+        raise ValueError(f"not a mechanism result name: {name!r}")
+    return link, outcome or None
+
+
 # --------------------------------------------------------------------------- measures
 def yearly(frame: pd.DataFrame) -> pd.DataFrame:
     """A canonical yearly table with a ``year`` column (from ``period_end`` if needed)."""

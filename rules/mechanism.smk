@@ -1,7 +1,7 @@
 # Mechanism (issue 9): product-service innovation coupling (coupling coordination degree) and the
 # tests of its links. Measures live in data_clean/mechanism.parquet (the panel and its ledger are not
 # changed); they are joined to the panel inside each link job.
-from analysis.presentation.mechanism_tables import result_names
+from analysis.mechanism import result_names
 
 _MECH = config["mechanism"]
 MECHANISM_TABLE_FORMATS = TABLE_FORMATS  # as every other table: md (the paper) + output.table_formats
@@ -59,8 +59,9 @@ rule mechanism_tables:
         results=[f"paper/results/mechanism/{name}.json" for name in MECHANISM_RESULTS],
         info="paper/results/mechanism/measures.json",
     output:
-        [f"paper/tables/mechanism_{name}.{ext}" for name in MECHANISM_RESULTS + ["summary"]
-         for ext in MECHANISM_TABLE_FORMATS],
+        [report(f"paper/tables/mechanism_{name}.{ext}", caption="../report/table_mechanism.rst", category="Mechanism",
+                subcategory=name) if ext == "html" else f"paper/tables/mechanism_{name}.{ext}"
+         for name in MECHANISM_RESULTS + ["summary"] for ext in MECHANISM_TABLE_FORMATS],
     params:
         names=list(MECHANISM_RESULTS),
         outcomes=list(_MECH["outcomes"]),

@@ -26,3 +26,21 @@ rule panel:
         "logs/panel.log",
     script:
         "../scripts/panel.py"
+
+
+rule export_panel:
+    """The estimation panel for Stata (panel.dta, version 118, variable labels) and as CSV, and its
+    codebook (Markdown beside the data; HTML in the Snakemake report)."""
+    input:
+        panel="data_clean/panel.parquet",
+    output:
+        dta="data_clean/panel.dta",
+        csv="data_clean/panel.csv",
+        codebook="data_clean/codebook.md",
+        codebook_html=report("data_clean/codebook.html", caption="../report/codebook.rst", category="Data"),
+    params:
+        language=config["output"]["language"],
+    log:
+        "logs/export_panel.log",
+    script:
+        "../scripts/export_panel.py"

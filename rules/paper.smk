@@ -3,7 +3,7 @@
 # Outputs wrapped in report() appear in `snakemake --report report.html` with the caption in report/.
 from pathlib import Path as _Path
 
-from analysis.presentation.mechanism_tables import result_names as _mechanism_result_names
+from analysis.mechanism import result_names as _mechanism_result_names
 from analysis.presentation.tables import result_sets
 
 LANGUAGE = config["output"]["language"]
@@ -12,7 +12,7 @@ CJK_FONT = config["output"].get("cjk_font")
 # One table per result set of saved models (baseline, moderation, and any further set).
 RESULT_SETS = result_sets(MODELS, OUTCOMES)
 TABLES = TABLES + [s for s in RESULT_SETS if s not in TABLES]
-FIGURES = (["distributions"] + [f"{kind}_{o}" for kind in ("curve", "slope") for o in OUTCOMES])
+FIGURES = (["distributions"] + [f"{kind}_{o}" for kind in ("curve", "slope", "marginal") for o in OUTCOMES])
 PAPER_SRC = _Path(workflow.basedir)  # the repository: templates and notebooks are read from here
 # the mechanism section of the paper (when mechanism.enabled): its first outcome's results and summary table
 _MECH_OUTCOME = config["mechanism"]["outcomes"][0]
@@ -23,7 +23,7 @@ PAPER_MECHANISM_TABLES = ["paper/tables/mechanism_summary.md"] if config["mechan
 
 def _caption(kind, name):
     """Caption file of a table or figure (report/), generic when a result set has none of its own."""
-    stem = name.split("_")[0] if kind == "figure" and name.split("_")[0] in ("curve", "slope") else name
+    stem = name.split("_")[0] if kind == "figure" and name.split("_")[0] in ("curve", "slope", "marginal") else name
     path = PAPER_SRC / "report" / f"{kind}_{stem}.rst"
     return str(path if path.exists() else PAPER_SRC / "report" / f"{kind}_result_set.rst")
 
@@ -48,6 +48,7 @@ rule tables:
         _table_outputs(),
     params:
         language=LANGUAGE,
+        parentheses=config["output"]["parentheses"],
         formats=TABLE_FORMATS,
         tables=TABLES,
         outdir="paper/tables",
@@ -89,6 +90,23 @@ rule figure_slope:
         "../scripts/figure_slope.py"
 
 
+rule figure_marginal:
+    """Marginal effect of Serv (b1 + 2 b2 Serv) along Serv in the quadratic model, with its band."""
+    input:
+        result="paper/results/baseline_{outcome}.json",
+    output:
+        [report(f"paper/figures/marginal_{{outcome}}.{ext}", caption="../report/figure_marginal.rst",
+                category="Figures") if ext == "png" else f"paper/figures/marginal_{{outcome}}.{ext}"
+         for ext in FIG_FORMATS],
+    params:
+        language=LANGUAGE,
+        font=CJK_FONT,
+    log:
+        "logs/figure_marginal_{outcome}.log",
+    script:
+        "../scripts/figure_marginal.py"
+
+
 rule figure_distributions:
     """Distributions of Serv and Dig in the estimation panel."""
     input:
@@ -128,7 +146,8 @@ rule paper_numbers:
 rule paper_markdown:
     """The paper readable without TeX: paper/paper_template.md with numbers and tables filled in."""
     input:
-        template=str(PAPER_SRC / "paper" / "paper_template.md"),
+        # the Chinese paper has its own template with the same placeholders (tests check they match)
+        template=str(PAPER_SRC / "paper" / ("paper_template_zh.md" if LANGUAGE == "zh" else "paper_template.md")),
         numbers="paper/generated/macros.json",
         tables=expand("paper/tables/{table}.md", table=TABLES),
         mechanism_tables=PAPER_MECHANISM_TABLES,
@@ -138,6 +157,7 @@ rule paper_markdown:
         html=report("paper/generated/paper.html", caption="../report/paper.rst", category="Paper"),
     params:
         figures_dir="paper/figures",
+        language=LANGUAGE,
     log:
         "logs/paper_markdown.log",
     script:

@@ -19,6 +19,7 @@ ROBUSTNESS_OUTPUTS = []
 if ROBUST_MODELS:
     ROBUSTNESS_OUTPUTS += expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS)
     ROBUSTNESS_OUTPUTS += expand("paper/tables/robustness.{ext}", ext=TABLE_FORMATS)
+    ROBUSTNESS_OUTPUTS += expand("paper/figures/robustness_coefficients.{ext}", ext=FIG_FORMATS)
 if SPECCURVE:
     ROBUSTNESS_OUTPUTS += expand("paper/tables/speccurve.{ext}", ext=TABLE_FORMATS)
     ROBUSTNESS_OUTPUTS += expand("paper/figures/speccurve.{ext}", ext=FIG_FORMATS)
@@ -32,11 +33,11 @@ rule robustness_models:
     output:
         results=expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS),
         baseline="paper/results/robustness/baseline.json",
-        table=expand("paper/tables/robustness.{ext}", ext=TABLE_FORMATS),
     params:
-        # the curve's lists are not a setting of these models: changing them must not refit them
+        # the curve's lists are not a setting of these models: changing them must not refit them;
+        # nor is the output language (the table is its own rule)
         config={
-            **{k: config[k] for k in ("models", "winsorize", "output")},
+            **{k: config[k] for k in ("models", "winsorize")},
             "robustness": {k: v for k, v in _ROBUST.items() if k != "speccurve"},
         },
         formats=TABLE_FORMATS,
@@ -47,6 +48,45 @@ rule robustness_models:
         "logs/robustness_models.log",
     script:
         "../scripts/robustness_models.py"
+
+
+rule robustness_table:
+    """The robustness table from the saved results (baseline first), in every table format and the
+    configured language; never refits."""
+    input:
+        baseline="paper/results/robustness/baseline.json",
+        results=expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS),
+    output:
+        table=[report(f"paper/tables/robustness.{ext}", caption="../report/table_robustness.rst",
+                      category="Robustness") if ext == "html" else f"paper/tables/robustness.{ext}"
+               for ext in TABLE_FORMATS],
+    params:
+        alpha=config["models"]["alpha"],
+        language=config["output"]["language"],
+        formats=TABLE_FORMATS,
+    log:
+        "logs/robustness_table.log",
+    script:
+        "../scripts/robustness_table.py"
+
+
+rule figure_robustness:
+    """Coefficient plot: b2 (Serv squared) with its interval in every robustness model."""
+    input:
+        baseline="paper/results/robustness/baseline.json",
+        results=expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS),
+    output:
+        [report(f"paper/figures/robustness_coefficients.{ext}", caption="../report/figure_robustness.rst",
+                category="Robustness") if ext == "png" else f"paper/figures/robustness_coefficients.{ext}"
+         for ext in FIG_FORMATS],
+    params:
+        alpha=config["models"]["alpha"],
+        language=config["output"]["language"],
+        font=config["output"]["cjk_font"],
+    log:
+        "logs/figure_robustness.log",
+    script:
+        "../scripts/figure_robustness.py"
 
 
 rule speccurve_shard:
@@ -71,20 +111,16 @@ rule speccurve_shard:
 
 
 rule speccurve:
-    """Merge the shards; the table and the two-panel figure of the specification curve."""
+    """Merge the shards: the specifications' results and the summary numbers of the curve."""
     input:
         shards=expand("data_clean/speccurve/shard_{shard}.csv", shard=SPECCURVE_SHARDS),
     output:
         results="paper/results/speccurve/specifications.csv",
         summary="paper/results/speccurve/summary.json",
-        table=expand("paper/tables/speccurve.{ext}", ext=TABLE_FORMATS),
-        figure=expand("paper/figures/speccurve.{ext}", ext=FIG_FORMATS),
     params:
         config={**curve_settings(config), "robustness": _ROBUST},
         n_specifications=SPECCURVE_N,
-        sort_by=_ROBUST["speccurve"]["sort_by"] if SPECCURVE else None,
         alpha=config["models"]["alpha"],
-        formats=TABLE_FORMATS,
     resources:
         mem_mb=2000,
         runtime=15,
@@ -92,3 +128,27 @@ rule speccurve:
         "logs/speccurve.log",
     script:
         "../scripts/speccurve.py"
+
+
+rule speccurve_table:
+    """The table and the two-panel figure of the specification curve, from the merged results (the
+    output language changes only this step)."""
+    input:
+        results="paper/results/speccurve/specifications.csv",
+    output:
+        table=[report(f"paper/tables/speccurve.{ext}", caption="../report/table_speccurve.rst",
+                      category="Robustness") if ext == "html" else f"paper/tables/speccurve.{ext}"
+               for ext in TABLE_FORMATS],
+        figure=[report(f"paper/figures/speccurve.{ext}", caption="../report/figure_speccurve.rst",
+                       category="Robustness") if ext == "png" else f"paper/figures/speccurve.{ext}"
+                for ext in FIG_FORMATS],
+    params:
+        sort_by=_ROBUST["speccurve"]["sort_by"] if SPECCURVE else None,
+        alpha=config["models"]["alpha"],
+        formats=TABLE_FORMATS,
+        language=config["output"]["language"],
+        font=config["output"]["cjk_font"],
+    log:
+        "logs/speccurve_table.log",
+    script:
+        "../scripts/speccurve_table.py"

@@ -3,7 +3,7 @@ stages (d), resilience (e) for one performance outcome (the wildcard ``name``, e
 import pandas as pd
 
 from analysis import mechanism as mech
-from analysis.presentation.mechanism_tables import parse_result_name
+from analysis.mechanism import parse_result_name
 from analysis.models import ModelOptions
 from analysis.workflow import run_rule, write_json
 

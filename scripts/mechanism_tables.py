@@ -11,7 +11,7 @@ def main(smk, log):
     results = {}
     for name, path in zip(smk.params.names, smk.input.results):
         res = results[name] = json.loads(Path(path).read_text(encoding="utf-8"))
-        table = mechanism_table(parse_result_name(name)[0], res, measures)
+        table = mechanism_table(parse_result_name(name)[0], res, measures, smk.params.language)
         table.write(Path(smk.params.outdir) / f"mechanism_{name}", smk.params.formats)
         log(f"table mechanism_{name}")
     summary_table(results, smk.params.outcomes, smk.params.language).write(

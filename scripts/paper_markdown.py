@@ -16,7 +16,7 @@ def main(smk, log):
     md = render_markdown(template, numbers, tables_dir, figures_rel=figures_rel)
     out_md.write_text(md, encoding="utf-8")
     title = md.splitlines()[0].lstrip("# ").strip()
-    Path(smk.output.html).write_text(markdown_to_html(md, title), encoding="utf-8")
+    Path(smk.output.html).write_text(markdown_to_html(md, title, smk.params.language), encoding="utf-8")
     log(f"wrote {out_md} and {smk.output.html}")
 
 

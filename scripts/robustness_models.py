@@ -1,12 +1,10 @@
-"""Rule robustness_models: fit every robustness model; one JSON each and the robustness table."""
+"""Rule robustness_models: fit every robustness model; one JSON each (the table: rule robustness_table)."""
 import warnings
 
 import pandas as pd
 
-from analysis.presentation.robustness import robustness_table
 from analysis.robustness import (Choices, describe_change, estimate_spec, robustness_models,
                                  spec_from_mapping)
-from analysis.presentation.tables import write_table
 from analysis.workflow import run_rule, write_json
 
 warnings.filterwarnings("ignore", message=".*singleton fixed effect")
@@ -28,8 +26,6 @@ def main(smk, log):
         log(f"{spec.name}: {est['status']} {est['reason']}")
         write_json(path, est)
         rows.append(est)
-    write_table(robustness_table(rows, choices.alpha, cfg["output"]["language"]), smk.output.table[0].rsplit(".", 1)[0],
-                smk.params.formats)
 
 
 run_rule(main, snakemake)  # noqa: F821

@@ -1,7 +1,5 @@
-"""Rule speccurve: merge the shards, write the results, the summary, the table and the figure."""
-from analysis.presentation.robustness import plot_speccurve, summary_table
+"""Rule speccurve: merge the shards; write the results and the summary numbers."""
 from analysis.speccurve import build_specifications, merge_shards, read_results, summarize, write_results
-from analysis.presentation.tables import write_table
 from analysis.workflow import run_rule, write_json
 
 
@@ -10,13 +8,9 @@ def main(smk, log):
     if len(results) != smk.params.n_specifications:
         raise ValueError(f"merged {len(results)} specifications, expected {smk.params.n_specifications}")
     write_results(results, smk.output.results)
-    alpha = float(smk.params.alpha)
-    summary = summarize(results, alpha)
+    summary = summarize(results, float(smk.params.alpha))
     write_json(smk.output.summary, summary)
     log(", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()))
-    write_table(summary_table(results, alpha), smk.output.table[0].rsplit(".", 1)[0],
-                smk.params.formats)
-    plot_speccurve(results, list(smk.output.figure), sort_by=smk.params.sort_by, alpha=alpha)
 
 
 run_rule(main, snakemake)  # noqa: F821

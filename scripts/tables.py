@@ -25,7 +25,7 @@ def main(smk, log):
               descriptives_table(panel, variables, lang),
               correlation_table(panel, variables, lang)]
     for name, models in result_sets(list(results), outcomes).items():
-        tables.append(result_set_table(name, [results[m] for m in models], lang))
+        tables.append(result_set_table(name, [results[m] for m in models], lang, smk.params.parentheses))
     expected = set(smk.params.tables)
     made = {t.name for t in tables}
     if made != expected:

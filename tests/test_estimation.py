@@ -169,3 +169,20 @@ def test_schema_accepts_the_options_and_keeps_defaults_off():
         cfg3["models"].update(bad)
         with pytest.raises(WorkflowError, match="Error validating config"):
             validate_config(cfg3)
+
+
+def test_r2_firms_and_singletons_equal_an_independent_dummy_variable_ols(panel):
+    """R², adjusted R² (slopes and FE levels counted, as reghdfe) and the firm count from statsmodels
+    OLS with firm and year dummies; the singleton count is the complete cases the fit dropped."""
+    extra = panel.iloc[[0]].assign(firm="999999")  # a firm seen once: a singleton
+    p = pd.concat([panel, extra], ignore_index=True)
+    res = tidy_result(fit_model(p, SPEC), SPEC, p)
+    assert res.n_singletons == 1 and res.n_firms == panel["firm"].nunique()
+    d = panel.assign(serv_sq=panel.serv**2, serv_x_dig=panel.serv * panel.dig,
+                     serv_sq_x_dig=panel.serv**2 * panel.dig)
+    ols = smf.ols("roa ~ serv + serv_sq + dig + serv_x_dig + serv_sq_x_dig + size + C(firm) + C(year)",
+                  data=d).fit()
+    assert res.r2 == pytest.approx(ols.rsquared, rel=1e-8)
+    assert res.r2_adj == pytest.approx(ols.rsquared_adj, rel=1e-8)
+    keep = ModelSpec(**{**SPEC.__dict__, "drop_singletons": False})
+    assert tidy_result(fit_model(p, keep), keep, p).n_singletons == 0

@@ -89,3 +89,47 @@ def test_chinese_labels_render_every_glyph(results, panel, tmp_path):  # noqa: F
         plt.close(fig)
     # the PDF embeds the CJK font, not boxes
     assert b"CJK" in (tmp_path / "c.pdf").read_bytes() or b"SimHei" in (tmp_path / "c.pdf").read_bytes()
+
+
+def test_marginal_effect_band_equals_statsmodels_t_test(panel, tmp_path):  # noqa: F811
+    """b1 + 2 b2 x and its standard error equal statsmodels' t_test of the same linear combination
+    in the dummy-variable OLS (conventional standard errors, so the covariances agree exactly)."""
+    import statsmodels.formula.api as smf
+
+    from analysis.estimation import ModelSpec
+    from tests.test_tables import save_and_load
+
+    r = save_and_load(panel, ModelSpec(name="baseline_roa", outcome="roa", controls=("size",), se="iid"))
+    d = panel.assign(serv_sq=panel.serv**2)
+    ols = smf.ols("roa ~ serv + serv_sq + size + C(firm) + C(year)", data=d).fit()
+    xs = np.array([0.1, 0.45, 0.8])
+    m = F.marginal_with_band(r, xs)
+    for x, row in zip(xs, m.itertuples()):
+        t = ols.t_test(f"serv + {2 * x} * serv_sq = 0")
+        assert row.effect == pytest.approx(float(t.effect[0]), rel=1e-8)
+        assert row.se == pytest.approx(float(t.sd[0, 0]), rel=1e-6)
+    assert F.plot_marginal_effect(r, [tmp_path / "m.png"]) == "en"
+    from PIL import Image
+
+    assert Image.open(tmp_path / "m.png").info["dpi"][0] == pytest.approx(300, abs=0.5)  # journals' 300 dpi
+
+
+def test_robustness_coefficient_intervals_from_scipy(tmp_path):
+    from scipy import stats
+
+    def est(name, b2, se, df, status="ok", **spec):
+        return {"spec": {"name": name, "outcome": "roa", "sample": "all", **spec}, "status": status, "reason": "",
+                "baseline": {"names": ["serv", "serv_sq"], "coef": [0.2, b2], "se": [0.1, se], "df_t": df,
+                             "spec": {"x": "serv"}}}
+
+    rows = [est("baseline", -0.16, 0.05, 128), est("soe", -0.27, 0.07, 60, sample="soe"),
+            est("x", 0, 0, 1, status="skipped")]
+    d = F.robustness_coefficients(rows, alpha=0.05)
+    assert list(d["label"]) == ["Baseline", "Sample: state-owned"]  # skipped models are not plotted
+    assert d["upper"].iloc[1] == pytest.approx(-0.27 + stats.t.ppf(0.975, 60) * 0.07, rel=1e-12)
+    assert F.plot_robustness_coefficients(rows, [tmp_path / "r.png"]) == "en"
+
+
+def test_axes_define_the_variables():
+    assert F.axis_label("serv", "en") == "Service share of revenue (Serv)"
+    assert F.axis_label("serv", "zh") == "服务收入占比（Serv）" and F.axis_label("roa", "en") == "ROA"

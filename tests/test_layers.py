@@ -30,14 +30,26 @@ def _imports(path: Path) -> set[str]:
     return out
 
 
+#: the user-facing entry points (the Python API and the command) sit above both layers: they may
+#: import estimation and presentation, and nothing in the package imports them
+ENTRY_POINTS = {"api.py", "cli.py"}
+
+
 def test_estimation_never_imports_presentation():
     offenders = {}
     for path in sorted(ANALYSIS.rglob("*.py")):
-        if "presentation" in path.relative_to(ANALYSIS).parts:
+        if "presentation" in path.relative_to(ANALYSIS).parts or path.relative_to(ANALYSIS).as_posix() in ENTRY_POINTS:
             continue
         bad = sorted(m for m in _imports(path) if m.startswith("analysis.presentation"))
         if bad:
             offenders[str(path.relative_to(REPO_ROOT))] = bad
+    assert offenders == {}
+
+
+def test_nothing_in_the_package_imports_the_entry_points():
+    entry = {f"analysis.{name[:-3]}" for name in ENTRY_POINTS}
+    offenders = {str(p.relative_to(REPO_ROOT)): sorted(_imports(p) & entry) for p in sorted(ANALYSIS.rglob("*.py"))
+                 if p.relative_to(ANALYSIS).as_posix() not in ENTRY_POINTS and _imports(p) & entry}
     assert offenders == {}
 
 

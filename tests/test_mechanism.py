@@ -184,3 +184,21 @@ def test_b_path_delta_interval_equals_the_recentred_regression():
     direct = next(r for r in out["direct_at"] if r["at"] == "p90")  # the direct effect of Dig at x0
     assert direct["estimate"] == pytest.approx(float(fit.coef()["dig"]), rel=1e-6)
     assert direct["se"] == pytest.approx(float(fit.se()["dig"]), rel=1e-6)
+
+
+def test_sobel_by_hand_and_by_the_delta_method():
+    """a = 0.3 (0.1), b = 0.4 (0.1): z = 0.12 / sqrt(0.16 * 0.01 + 0.09 * 0.01) = 0.12 / 0.05 = 2.4 (by hand);
+    the standard error equals a numerical delta method on a*b."""
+    import numpy as np
+    from scipy import stats
+
+    from analysis.inference.sobel import baron_kenny, sobel
+
+    s = sobel(0.3, 0.1, 0.4, 0.1)
+    assert s["z"] == pytest.approx(2.4, rel=1e-12) and s["p"] == pytest.approx(2 * stats.norm.sf(2.4), rel=1e-12)
+    a, b, V = 0.7, -0.2, np.diag([0.05**2, 0.09**2])
+    h = 1e-6
+    grad = np.array([((a + h) * b - (a - h) * b) / (2 * h), (a * (b + h) - a * (b - h)) / (2 * h)])
+    assert sobel(a, 0.05, b, 0.09)["se"] == pytest.approx(float(np.sqrt(grad @ V @ grad)), rel=1e-6)
+    assert baron_kenny(0.01, 0.01, 0.01, 0.2) == "full" and baron_kenny(0.01, 0.01, 0.01, 0.01) == "partial"
+    assert baron_kenny(0.3, 0.01, 0.01, 0.01) == "no_total" and baron_kenny(0.01, 0.01, 0.2, 0.01) == "no_b"

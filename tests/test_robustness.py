@@ -307,7 +307,7 @@ def test_robustness_table(panel, choices, cfg):
     rows = [estimate_spec(wins, base, choices, bounds), estimate_spec(wins, Spec(outcome="tobin_q", name="tq"),
                                                                       choices, bounds)]
     md = robustness_table(rows, 0.05).to_markdown()
-    assert "skipped" in md and "tobin_q" in md
+    assert "skipped" in md and "Outcome: Tobin's Q" in md  # row labels from the label file
     assert md.count("\n|") == 2 + 2  # header, rule and two rows
 
 

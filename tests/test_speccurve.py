@@ -150,7 +150,7 @@ def test_summary_table(results):
     md = summary_table(results).to_markdown()
     # 2 outcomes x 2 Dig x 2 winsorizing x 2 samples = 16 specifications, 8 distinct quadratic models
     assert "All specifications | 8 / 16 |" in md
-    assert "Sample: soe | 4 / 8 |" in md and "Winsorizing: trim1 | 4 / 8 |" in md
+    assert "Sample: state-owned | 4 / 8 |" in md and "Winsorizing: trimmed at 1% / 99% | 4 / 8 |" in md
     assert "Serv measure" not in md  # single-choice dimensions are not broken down
 
 

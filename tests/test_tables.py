@@ -48,7 +48,8 @@ def test_stars():
 def test_every_label_has_english_and_chinese():
     labels = _labels()
     for key, entry in labels.items():
-        if key == "ledger_rules":
+        if isinstance(entry, list):  # pattern tables (ledger rules, mediation assumptions): [English, Chinese]
+            assert all(len(pair) == 2 and re.search(r"[\u4e00-\u9fff]", pair[1]) for pair in entry), key
             continue
         assert set(entry) == {"en", "zh"}, key
         words = re.sub(r"\{\w+\}", "", entry["zh"])  # English words left untranslated?
@@ -226,10 +227,69 @@ def test_descriptives_and_correlations(panel, tmp_path):  # noqa: F811
     assert f"{r:.3f}" in c.to_markdown()
     c.write(tmp_path / "correlations", ["csv"])
     tidy = pd.read_csv(tmp_path / "correlations.csv")
-    assert len(tidy) == 3 and tidy["r"].between(-1, 1).all()
+    assert len(tidy) == 6 and tidy["r"].between(-1, 1).all()
+    # Spearman above the diagonal: scipy's rank correlation, and pandas' rank-then-Pearson agrees
+    rho = panel[["serv", "dig"]].corr(method="spearman").iloc[0, 1]
+    assert rho != pytest.approx(r)
+    row_serv = re.search(r"^\| \(2\) Serv \| (.*) \|$", c.to_markdown(), re.M).group(1).split(" | ")
+    assert row_serv[2].startswith(f"{rho:.3f}") and row_serv[0].startswith(f"{panel[['roa', 'serv']].corr().iloc[0, 1]:.3f}")
 
 
 def test_tex_escape():
     assert tex_escape("a_b & 50% #1") == r"a\_b \& 50\% \#1"
     assert tex_escape("0.12***") == "0.12$^{***}$" and tex_escape("*ST") == "*ST"
     assert tex_escape("Serv²") == "Serv$^2$"
+
+
+def test_journal_rows_fe_yes_no_r2_and_t_values(panel, results):  # noqa: F811
+    """FE rows read "Firm FE | Yes" (or No), firms and R²s carry three decimals in every column, and
+    ``parentheses="t"`` prints t values (coefficient / standard error, statsmodels' t of the same
+    dummy-variable OLS) with a note that says so."""
+    import statsmodels.formula.api as smf
+
+    two = save_and_load(panel, ModelSpec(name="baseline_roa_firmonly", outcome="roa", controls=("size",),
+                                         fixed_effects=("firm",)))
+    md = result_set_table("baseline", [results["baseline_roa"], two]).to_markdown()
+    assert "| Firm FE | Yes | Yes |" in md and "| Year FE | Yes | No |" in md
+    assert f"| Firms | {panel['firm'].nunique()} | {panel['firm'].nunique()} |" in md
+    for row in ("R²", "Adjusted R²", "Within R²"):
+        cells = re.search(rf"^\| {row} \| (.*) \|$", md, re.M).group(1).split(" | ")
+        assert all(re.fullmatch(r"-?\d\.\d{3}", c) for c in cells), (row, cells)
+    zh = result_set_table("baseline", [results["baseline_roa"], two], language="zh").to_markdown()
+    assert "| 企业固定效应 | 是 | 是 |" in zh and "| 年份固定效应 | 是 | 否 |" in zh
+    iid = save_and_load(panel, ModelSpec(name="baseline_roa", outcome="roa", controls=("size",), se="iid"))
+    t_md = result_set_table("baseline", [iid], parentheses="t").to_markdown()
+    d = panel.assign(serv_sq=panel.serv**2)
+    ols = smf.ols("roa ~ serv + serv_sq + size + C(firm) + C(year)", data=d).fit()  # conventional SE
+    for name in ("serv", "serv_sq", "size"):
+        assert f"({ols.tvalues[name]:.2f})" in t_md, name
+    assert "t statistics in parentheses" in t_md
+    with pytest.raises(ValueError, match="output.parentheses"):
+        result_set_table("baseline", [iid], parentheses="z")
+
+
+def test_singleton_drops_are_noted(results):
+    import copy
+
+    r = copy.deepcopy(results["baseline_roa"])
+    assert "singleton" not in result_set_table("baseline", [r]).to_markdown()
+    r.n_singletons = 2
+    assert "singleton firm-years (a fixed-effect group with one observation; dropped: 2)" in \
+        result_set_table("baseline", [r]).to_markdown()
+
+
+def test_word_caption_is_numbered_and_columns_fit(results):
+    from docx import Document
+
+    data = result_set_table("baseline", [results["baseline_roa"], results["baseline_roa"]]).to_docx_bytes()
+    doc = Document(io.BytesIO(data))
+    assert doc.paragraphs[0].text.startswith("Table 4: Servitization")
+    zh = Document(io.BytesIO(result_set_table("moderation", [results["moderation_roa"]], "zh").to_docx_bytes()))
+    assert zh.paragraphs[0].text.startswith("表 5：")
+    from docx.oxml.ns import qn
+
+    widths = [int(c.get(qn("w:w"))) for c in doc.tables[0]._tbl.find(qn("w:tblGrid")).findall(qn("w:gridCol"))]
+    assert sum(widths) == 8640 and widths[0] > widths[1]  # the label column is the wide one
+    for tr in doc.tables[0]._tbl.tr_lst:  # every cell as wide as the grid columns it spans
+        cells = tr.findall(qn("w:tc"))
+        assert sum(int(tc.find(f"{qn('w:tcPr')}/{qn('w:tcW')}").get(qn("w:w"))) for tc in cells) == 8640

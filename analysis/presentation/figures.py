@@ -32,6 +32,8 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Sourc
                 "Heiti SC", "Noto Serif CJK SC", "Source Han Serif SC")
 MPLFONTS_FILES = ("NotoSansCJKsc-Regular.otf", "SourceHanSerifSC-Regular.otf")
 COLORS = ["#1b9e77", "#7570b3", "#d95f02"]
+#: resolution of the PNG figures (journals ask for 300 dpi)
+FIG_DPI = 300
 
 
 # ------------------------------------------------------------------------------------------ fonts
@@ -102,7 +104,7 @@ def save(fig, out_paths: Sequence[str | Path]) -> None:
         p.parent.mkdir(parents=True, exist_ok=True)
         meta = {".pdf": {"CreationDate": None, "ModDate": None}, ".png": {"Software": None},
                 ".svg": {"Date": None}}.get(p.suffix, {})
-        fig.savefig(p, metadata=meta)
+        fig.savefig(p, metadata=meta, dpi=FIG_DPI)
 
 
 # ------------------------------------------------------------------------------------- numbers
@@ -148,6 +150,14 @@ def _level(result: ModelResult) -> float:
     return 1 - float(result.extras.get("utest", {}).get("alpha", 0.05))
 
 
+def axis_label(var: str, language: str) -> str:
+    """An axis label that defines the variable ("Service share of revenue (Serv)"), from the label
+    file's ``axis_<var>``; the variable's label when there is none."""
+    from analysis.presentation.tables import _labels
+
+    return label(f"axis_{var}", language) if f"axis_{var}" in _labels() else label(var, language)
+
+
 def _quantile_name(key: str, language: str) -> str:
     return text("quantile", language, q=key[1:]) if key[:1] == "p" and key[1:].isdigit() else key
 
@@ -175,16 +185,16 @@ def plot_moderated_curve(result: ModelResult, out_paths: Sequence[str | Path], l
         xl, xh = result.x_range
         x = np.linspace(xl, xh, 201)
         level = _level(result)
-        fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=150)
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
         zl = label(result.spec["moderator"], lang)
         for (q, z), color in zip(result.moderator_values.items(), COLORS):
             c = curve_with_band(result, z, x, level)
             ax.plot(c["x"], c["fit"], color=color, lw=2,
                     label=text("fig_at_moderator", lang, z=zl, q=_quantile_name(q, lang), v=f"{z:.2f}"))
             ax.fill_between(c["x"], c["lower"], c["upper"], color=color, alpha=0.15, lw=0)
-        ax.axhline(0, color="grey", lw=0.6)
+        ax.axhline(0, color="grey", lw=0.6, label=label("fig_zero", lang))
         xlab, ylab = label(result.spec["x"], lang), label(result.spec["outcome"], lang)
-        ax.set_xlabel(xlab)
+        ax.set_xlabel(axis_label(result.spec["x"], lang))
         ax.set_ylabel(text("fig_relative_to", lang, y=ylab, x=xlab))
         _finish_band_figure(fig, ax, lang, level, out_paths)
     return lang
@@ -205,15 +215,17 @@ def plot_slopes(result: ModelResult, out_paths: Sequence[str | Path], language: 
         zlo, zhi = result.moderator_range
         z = np.linspace(zlo, zhi, 201)
         xs = label(result.spec["x"], lang)
-        fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=150)
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
         for at, color in zip(result.x_range, (COLORS[0], COLORS[2])):
             s = slope_with_band(result, at, z, level)
             ax.plot(s["z"], s["slope"], color=color, lw=2, label=text("fig_slope_at", lang, x=xs, at=f"{at:.2f}"))
             ax.fill_between(s["z"], s["lower"], s["upper"], color=color, alpha=0.15, lw=0)
-        for v in result.moderator_values.values():
-            ax.axvline(v, color="grey", lw=0.6, ls=":")
-        ax.axhline(0, color="grey", lw=0.6)
-        ax.set_xlabel(label(result.spec["moderator"], lang))
+        qs = "/".join(_quantile_name(q, "en")[1:] if lang == "zh" else q for q in result.moderator_values)
+        for i, v in enumerate(result.moderator_values.values()):
+            ax.axvline(v, color="grey", lw=0.6, ls=":", label=text("fig_quantile_lines", lang, z=label(
+                result.spec["moderator"], lang), qs=qs) if i == 0 else None)
+        ax.axhline(0, color="grey", lw=0.6, label=label("fig_zero", lang))
+        ax.set_xlabel(axis_label(result.spec["moderator"], lang))
         ax.set_ylabel(text("fig_slope_y", lang, x=xs, y=label(result.spec["outcome"], lang)))
         _finish_band_figure(fig, ax, lang, level, out_paths)
     return lang
@@ -221,18 +233,107 @@ def plot_slopes(result: ModelResult, out_paths: Sequence[str | Path], language: 
 
 def plot_distributions(panel: pd.DataFrame, out_paths: Sequence[str | Path], variables: Sequence[str] = ("serv", "dig"),
                        language: str = "en", font: str | Path | None = None, bins: int = 40) -> str:
-    """Histograms of the estimation panel's Serv and Dig (one panel each)."""
+    """Histograms of the estimation panel's Serv and Dig (one panel each; seaborn), the median marked."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    with figure_style(language, font) as lang:
+        fig, axes = plt.subplots(1, len(variables), figsize=(4.2 * len(variables), 3.4), squeeze=False)
+        for ax, v, color in zip(axes[0], variables, COLORS):
+            x = panel[v].dropna().to_numpy()
+            sns.histplot(x=x, bins=bins, color=color, alpha=0.8, linewidth=0, ax=ax)
+            med = float(np.median(x))
+            ax.axvline(med, color="black", lw=0.8, ls="--", label=text("fig_median", lang, v=f"{med:.3f}"))
+            ax.legend(frameon=False, fontsize=7)
+            ax.set_xlabel(axis_label(v, lang), fontsize=8)
+            ax.set_ylabel("")
+            ax.spines[["top", "right"]].set_visible(False)
+        axes[0][0].set_ylabel(label("fig_density", lang))
+        fig.tight_layout()
+        save(fig, out_paths)
+        plt.close(fig)
+    return lang
+
+
+def marginal_with_band(result: ModelResult, x: np.ndarray, level: float = 0.95) -> pd.DataFrame:
+    """Marginal effect of x in the quadratic model, b1 + 2 b2 x, with a pointwise t band
+    (standard error sqrt(L V L'), L = (1, 2x))."""
+    xs, x2 = result.spec["x"], f"{result.spec['x']}_sq"
+    b = result.params().loc[[xs, x2]].to_numpy()
+    V = result.cov().loc[[xs, x2], [xs, x2]].to_numpy()
+    x = np.asarray(x, float)
+    L = np.column_stack([np.ones_like(x), 2 * x])
+    fit = L @ b
+    se = np.sqrt(np.einsum("ij,jk,ik->i", L, V, L))
+    crit = _crit(result, level)
+    return pd.DataFrame({"x": x, "effect": fit, "se": se, "lower": fit - crit * se, "upper": fit + crit * se})
+
+
+def plot_marginal_effect(result: ModelResult, out_paths: Sequence[str | Path], language: str = "en",
+                         font: str | Path | None = None) -> str:
+    """The slope of Serv along the observed range of Serv (quadratic model), with its band; the zero
+    line and the turning point marked and labelled. An inverted U: positive, then negative."""
     import matplotlib.pyplot as plt
 
     with figure_style(language, font) as lang:
-        fig, axes = plt.subplots(1, len(variables), figsize=(3.4 * len(variables), 3.2), dpi=150, squeeze=False)
-        for ax, v, color in zip(axes[0], variables, COLORS):
-            x = panel[v].dropna().to_numpy()
-            ax.hist(x, bins=bins, color=color, alpha=0.8, lw=0)
-            ax.axvline(float(np.median(x)), color="black", lw=0.8, ls="--")
-            ax.set_xlabel(label(v, lang))
-            ax.spines[["top", "right"]].set_visible(False)
-        axes[0][0].set_ylabel(label("fig_density", lang))
+        level = _level(result)
+        xl, xh = result.x_range
+        m = marginal_with_band(result, np.linspace(xl, xh, 201), level)
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        ax.plot(m["x"], m["effect"], color=COLORS[1], lw=2, label=label("fig_marginal_line", lang))
+        ax.fill_between(m["x"], m["lower"], m["upper"], color=COLORS[1], alpha=0.15, lw=0)
+        ax.axhline(0, color="grey", lw=0.6, label=label("fig_zero", lang))
+        tp = result.extras.get("utest", {}).get("extreme_point")
+        if tp is not None and xl <= tp <= xh:
+            ax.axvline(tp, color="black", lw=0.8, ls="--", label=text("fig_turning_point", lang, v=f"{tp:.3f}"))
+        ax.set_xlabel(axis_label(result.spec["x"], lang))
+        ax.set_ylabel(text("fig_marginal_y", lang, x=label(result.spec["x"], lang), y=label(result.spec["outcome"], lang)))
+        _finish_band_figure(fig, ax, lang, level, out_paths)
+    return lang
+
+
+def robustness_coefficients(estimates: Sequence[dict], alpha: float = 0.05, language: str = "en") -> pd.DataFrame:
+    """b2 (Serv²) of every estimated robustness model with its t interval (df of the model): the
+    numbers of :func:`plot_robustness_coefficients`, one row per model in table order."""
+    from scipy import stats
+
+    from analysis.presentation.robustness import spec_label
+
+    rows = []
+    base = estimates[0]["spec"] if estimates else None
+    for i, est in enumerate(estimates):
+        if est["status"] != "ok":
+            continue
+        b = est["baseline"]
+        j = b["names"].index(b["spec"]["x"] + "_sq")
+        coef, se = b["coef"][j], b["se"][j]
+        crit = float(stats.t.ppf(1 - alpha / 2, b["df_t"]))
+        rows.append({"model": est["spec"]["name"], "label": spec_label(est["spec"], None if i == 0 else base, language),
+                     "b2": coef, "se": se, "df_t": b["df_t"], "lower": coef - crit * se, "upper": coef + crit * se})
+    return pd.DataFrame(rows)
+
+
+def plot_robustness_coefficients(estimates: Sequence[dict], out_paths: Sequence[str | Path], alpha: float = 0.05,
+                                 language: str = "en", font: str | Path | None = None) -> str:
+    """Coefficient plot: b2 with its interval in every robustness model (baseline first, its estimate
+    as a labelled reference line; zero labelled)."""
+    import matplotlib.pyplot as plt
+
+    with figure_style(language, font) as lang:
+        d = robustness_coefficients(estimates, alpha, lang)
+        y = np.arange(len(d))[::-1]
+        fig, ax = plt.subplots(figsize=(7.0, 0.28 * len(d) + 1.4))
+        ax.errorbar(d["b2"], y, xerr=[d["b2"] - d["lower"], d["upper"] - d["b2"]], fmt="o", ms=3,
+                    color=COLORS[1], ecolor="#9e9ac8", elinewidth=1.2, capsize=0)
+        ax.axvline(0, color="grey", lw=0.6, label=label("fig_zero", lang))
+        if len(d):
+            ax.axvline(d["b2"].iloc[0], color=COLORS[0], lw=0.8, ls="--",
+                       label=f"{label('rob_baseline', lang)} = {d['b2'].iloc[0]:.3f}")
+        ax.set_yticks(y, d["label"], fontsize=7)
+        ax.set_xlabel(text("fig_coef_x", lang, level=round(100 * (1 - alpha))))
+        ax.set_title(label("fig_coef_title", lang), fontsize=10)
+        ax.legend(frameon=False, fontsize=7, loc="lower right")
+        ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
         save(fig, out_paths)
         plt.close(fig)

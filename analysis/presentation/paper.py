@@ -267,7 +267,7 @@ def render_markdown(template: str, numbers: Mapping[str, str], tables_dir: str |
     return _PLACEHOLDER.sub(sub, template)
 
 
-def markdown_to_html(markdown: str, title: str) -> str:
+def markdown_to_html(markdown: str, title: str, language: str = "en") -> str:
     """Standalone HTML (no timestamps) from the Markdown paper (mistune, an nbconvert dependency)."""
     import mistune
 
@@ -276,7 +276,7 @@ def markdown_to_html(markdown: str, title: str) -> str:
              "table{border-collapse:collapse;margin:1em 0}th,td{padding:.2em .6em}"
              "thead th{border-top:2px solid #000;border-bottom:1px solid #000}"
              "tbody tr:last-child td{border-bottom:2px solid #000}img{max-width:100%}")
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
+    return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if language == "zh" else "en"}">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
             f"<style>{style}</style>\n</head>\n<body>\n{body}</body>\n</html>\n")
 
 

@@ -51,6 +51,11 @@ LABELS_FILE = Path(__file__).resolve().parents[1] / "data" / "labels.yaml"
 LANGUAGES = ("en", "zh")
 FORMATS = ("md", "tex", "html", "docx", "csv")
 COEF_DIGITS = 4
+#: decimals of R², adjusted R² and within R² (every column the same) and of t values in parentheses
+R2_DIGITS = 3
+T_DIGITS = 2
+#: what the parentheses under a coefficient hold (config ``output.parentheses``)
+PARENTHESES = ("se", "t")
 #: docx core-properties and zip-entry time (fixed, so two runs give the same bytes)
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -109,6 +114,10 @@ def _num(x: Any, digits: int = COEF_DIGITS) -> str:
 
 def _int(x: Any) -> str:
     return "" if x is None else f"{int(x):,}"
+
+
+def _r2(x: Any) -> str:
+    return _num(x, R2_DIGITS)
 
 
 def _p_two_sided(coef: float, se: float, df: float | None) -> float:
@@ -206,6 +215,8 @@ class Table:
         chinese = any(re.search(r"[\u4e00-\u9fff]", s) for s in [self.title, *self.notes])
         document = self._mtable("docx").make(type="docx", docx_style=style)
         _three_line_borders(document)
+        _number_caption(document, table_number(self.name), chinese)
+        _fit_column_widths(document)
         if chinese:
             _chinese_runs(document)
         return deterministic_docx(document)
@@ -269,6 +280,93 @@ def _three_line_borders(document) -> None:
                     edge.attrib.clear()
                     edge.set(qn("w:val"), "nil")
                 first.append(edge)
+
+
+#: Numbers of the Word captions, in the order the paper shows the tables; a table not listed here
+#: (a further result set) is numbered after them, in alphabetical order of its name.
+TABLE_ORDER = ("sample_selection", "descriptives", "correlations", "baseline", "moderation", "robustness",
+               "speccurve", "mechanism_summary")
+
+
+def table_number(name: str, others: Sequence[str] = ()) -> int:
+    """The caption number of a table (1-based): its place in :data:`TABLE_ORDER`, else after those."""
+    if name in TABLE_ORDER:
+        return TABLE_ORDER.index(name) + 1
+    rest = sorted(set(others) | {name})
+    return len(TABLE_ORDER) + 1 + rest.index(name)
+
+
+def _number_caption(document, number: int, chinese: bool) -> None:
+    """maketables writes the caption number as an empty SEQ field ("Table : ..." until Word updates
+    fields); give the field its result, so the caption reads "Table 4: ..." (表 4：...) as printed."""
+    from docx.oxml.ns import qn
+
+    if not document.paragraphs:
+        return
+    caption = document.paragraphs[0]
+    for r in caption.runs:
+        chars = r._r.findall(qn("w:fldChar"))
+        if [c.get(qn("w:fldCharType")) for c in chars] == ["begin", "end"]:
+            end = chars[1]
+            sep = end.makeelement(qn("w:fldChar"), {qn("w:fldCharType"): "separate"})
+            t = end.makeelement(qn("w:t"), {})
+            t.text = str(number)
+            end.addprevious(sep)
+            end.addprevious(t)
+        elif chinese and r.text.startswith(": "):
+            r.text = "：" + r.text[2:]
+
+
+#: text width of the page maketables writes (US letter, 1.25 in margins), in twips
+TEXT_WIDTH = 8640
+
+
+def _display_width(text: str) -> int:
+    """Width of a cell's longest line in character units (a Chinese character counts two)."""
+    lines = text.split("\n") or [""]
+    return max(sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in line) for line in lines)
+
+
+def _fit_column_widths(document) -> None:
+    """Column widths in proportion to their longest cell (the label column wraps at most to half the
+    text width), summing to the text width, instead of equal columns."""
+    from docx.oxml.ns import qn
+
+    for table in document.tables:
+        tbl = table._tbl
+        grid = tbl.find(qn("w:tblGrid"))
+        cols = grid.findall(qn("w:gridCol")) if grid is not None else []
+        if not cols:
+            continue
+        need = [4] * len(cols)
+        for tr in tbl.tr_lst:
+            j = 0
+            for tc in tr.findall(qn("w:tc")):
+                span_el = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+                span = int(span_el.get(qn("w:val"))) if span_el is not None else 1
+                if span == 1 and j < len(need):
+                    txt = "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.iter(qn("w:p")))
+                    need[j] = max(need[j], _display_width(txt))
+                j += span
+        need[0] = min(need[0], max(sum(need[1:]), 20))  # a long label wraps rather than squeezing the numbers
+        total = sum(need)
+        widths = [max(int(TEXT_WIDTH * n / total), 500) for n in need]
+        widths[0] += TEXT_WIDTH - sum(widths)
+        for col, w in zip(cols, widths):
+            col.set(qn("w:w"), str(w))
+        for tr in tbl.tr_lst:
+            j = 0
+            for tc in tr.findall(qn("w:tc")):
+                tcPr = tc.get_or_add_tcPr()
+                span_el = tcPr.find(qn("w:gridSpan"))
+                span = int(span_el.get(qn("w:val"))) if span_el is not None else 1
+                tcW = tcPr.find(qn("w:tcW"))
+                if tcW is None:
+                    tcW = tcPr.makeelement(qn("w:tcW"), {})
+                    tcPr.insert(0, tcW)
+                tcW.set(qn("w:type"), "dxa")
+                tcW.set(qn("w:w"), str(sum(widths[j:j + span])))
+                j += span
 
 
 def _chinese_runs(document) -> None:
@@ -376,16 +474,18 @@ def se_text(result: ModelResult | dict[str, Any], language: str) -> str:
     return label(f"se_{rec['type']}", language)
 
 
-def se_note(result: ModelResult | dict[str, Any], language: str) -> str:
-    """The note sentence on the standard errors, written from what was fitted."""
+def se_note(result: ModelResult | dict[str, Any], language: str, parentheses: str = "se") -> str:
+    """The note sentence on the standard errors, written from what was fitted; with ``parentheses="t"``
+    it says that the parentheses hold t values computed with those standard errors."""
     rec = se_of(result)
+    suffix = "_t" if parentheses == "t" else ""
     if rec["type"] == "cluster":
         key = "note_se_cluster2" if len(rec["cluster"]) > 1 else "note_se_cluster"
         df = rec.get("df_t")
         names = se_text(result, language)
-        return text(key, language, cluster=names.lower() if language == "en" else names,
+        return text(key + suffix, language, cluster=names.lower() if language == "en" else names,
                     df=f"{df:g}" if df is not None else "")
-    return text(f"note_se_{rec['type']}", language)
+    return text(f"note_se_{rec['type']}{suffix}", language)
 
 
 # ------------------------------------------------------------------------------ extra table rows
@@ -483,28 +583,51 @@ def result_sets(model_names: Sequence[str], outcomes: Sequence[str]) -> dict[str
 
 
 def regression_table(results: Sequence[ModelResult], title: str, language: str = "en",
-                     extra_rows: Sequence[tuple[str, Sequence[str]]] = (), name: str = "regression") -> Table:
-    """Coefficients with stars and SE in parentheses, FE rows, N, clusters, within R2, clustering,
-    then ``extra_rows`` (U-test, moderation, extras) - assembled by maketables' ETable."""
+                     extra_rows: Sequence[tuple[str, Sequence[str]]] = (), name: str = "regression",
+                     parentheses: str = "se") -> Table:
+    """Coefficients with stars and, in parentheses, standard errors (``parentheses="se"``) or t values
+    (``"t"``); then the rows journals print: one "Firm FE | Yes/No" row per fixed effect, N, firms,
+    clusters, R², adjusted R² and within R² (all with :data:`R2_DIGITS` decimals), the standard
+    errors; then ``extra_rows`` (U-test, moderation, extras) - assembled by maketables' ETable."""
     from maketables import ETable
 
+    if parentheses not in PARENTHESES:
+        raise ValueError(f"config key 'output.parentheses' must be one of {PARENTHESES}, got {parentheses!r}")
     order: list[str] = []
     for r in results:
         order += [n for n in r.names if n not in order]
-    keys = order + [r.spec["outcome"] for r in results] + [f for r in results for f in r.spec["fixed_effects"]]
+    keys = order + [r.spec["outcome"] for r in results]
     labels = {k: label(k, language) for k in keys}
-    custom = {label("cluster", language): [se_text(r, language) for r in results]}
+    fixed = list(dict.fromkeys(f for r in results for f in r.spec["fixed_effects"]))
+    yes, no = label("answer_yes", language), label("answer_no", language)
+    custom: dict[str, list[str]] = {}
+    for fe in fixed:
+        custom[text("fe_row", language, fe=label(fe, language))] = [yes if fe in r.spec["fixed_effects"] else no
+                                                                   for r in results]
+    custom[label("n_obs", language)] = [_int(r.n_obs) for r in results]
+    for key, values, fmt in (("n_firms", [r.n_firms for r in results], _int),
+                             ("n_clusters", [r.n_clusters for r in results], _int),
+                             ("r2", [r.r2 for r in results], _r2),
+                             ("r2_adj", [r.r2_adj for r in results], _r2),
+                             ("r2_within", [r.r2_within for r in results], _r2)):
+        if any(v is not None for v in values):
+            custom[label(key, language)] = [fmt(v) for v in values]
+    custom[label("cluster", language)] = [se_text(r, language) for r in results]
     for row_label, cells in extra_rows:
         custom[row_label] = list(cells)
-    et = ETable([SavedModel(r) for r in results], coef_fmt=f"b:.{COEF_DIGITS}f*\n(se:.{COEF_DIGITS}f)",
-                model_stats=["N", "n_clusters", "r2_within"], stats_order="sc",
-                model_stats_labels={"N": label("n_obs", language), "n_clusters": label("n_clusters", language),
-                                    "r2_within": label("r2_within", language)},
+    second = f"(se:.{COEF_DIGITS}f)" if parentheses == "se" else f"(t:.{T_DIGITS}f)"
+    et = ETable([SavedModel(r) for r in results], coef_fmt=f"b:.{COEF_DIGITS}f*\n{second}",
+                model_stats=[], show_fe=False, stats_order="sc",
                 custom_model_stats=custom, labels=labels, order=[labels[n] for n in order], exact_match=True)
     frame = et.df.copy()
     frame = frame.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
     frame.index = pd.MultiIndex.from_tuples([(str(b), str(r)) for b, r in frame.index])
-    notes = list(dict.fromkeys(se_note(r, language) for r in results)) + [text("note_stars", language)]
+    notes = list(dict.fromkeys(se_note(r, language, parentheses) for r in results)) + [text("note_stars", language)]
+    dropped = [r.n_singletons or 0 for r in results]
+    if any(dropped):
+        counts = list(dict.fromkeys(_int(d) for d in dropped))
+        notes.append(text("note_singletons", language, n=" / ".join(_int(d) for d in dropped) if len(counts) > 1
+                          else counts[0]))
     notes = [" ".join(notes)]
     return Table(name=name, title=title, frame=frame, notes=notes, tidy=regression_tidy(results))
 
@@ -539,7 +662,8 @@ def regression_tidy(results: Sequence[ModelResult]) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
-def result_set_table(name: str, results: Sequence[ModelResult], language: str = "en") -> Table:
+def result_set_table(name: str, results: Sequence[ModelResult], language: str = "en",
+                     parentheses: str = "se") -> Table:
     """The table of one result set: U-test rows for quadratic models, moderation rows when moderated."""
     rows: list[tuple[str, list[str]]] = []
     if all("utest" in r.extras for r in results) and not any(r.spec.get("moderator") for r in results):
@@ -551,7 +675,7 @@ def result_set_table(name: str, results: Sequence[ModelResult], language: str = 
     rows += extras_rows(results, language)
     title_key = f"title_{name}"
     title = label(title_key, language) if title_key in _labels() else text("title_result_set", language, name=name)
-    return regression_table(results, title, language, rows, name=name)
+    return regression_table(results, title, language, rows, name=name, parentheses=parentheses)
 
 
 # ------------------------------------------------------------------------------- sample tables
@@ -602,7 +726,8 @@ def descriptives_table(panel: pd.DataFrame, variables: Sequence[str], language: 
 
 
 def correlation_table(panel: pd.DataFrame, variables: Sequence[str], language: str = "en") -> Table:
-    """Pearson correlations (lower triangle) with stars for pairwise two-sided p-values."""
+    """Pearson correlations in the lower triangle and Spearman rank correlations in the upper
+    triangle, with stars for pairwise two-sided p-values (pairwise complete cases)."""
     from scipy import stats as st
 
     names = [f"({i + 1})" for i in range(len(variables))]
@@ -611,15 +736,13 @@ def correlation_table(panel: pd.DataFrame, variables: Sequence[str], language: s
     for i, a in enumerate(variables):
         cells = [f"{names[i]} {label(a, language)}"]
         for j, b in enumerate(variables):
-            if j > i:
-                cells.append("")
-                continue
             if i == j:
                 cells.append("1")
                 continue
             d = panel[[a, b]].dropna()
-            r, p = st.pearsonr(d[a], d[b])
-            tidy.append({"var1": a, "var2": b, "r": float(r), "p": float(p), "n": len(d)})
+            method = "pearson" if j < i else "spearman"
+            r, p = st.pearsonr(d[a], d[b]) if method == "pearson" else st.spearmanr(d[a], d[b])
+            tidy.append({"var1": a, "var2": b, "method": method, "r": float(r), "p": float(p), "n": len(d)})
             cells.append(f"{r:.3f}{stars(p)}")
         rows.append(cells)
     return Table(name="correlations", title=label("title_correlations", language), frame=_frame(rows, header),
