@@ -3,8 +3,9 @@
 # paper/results/checks/, tables (every format, the configured language) from them.
 _CHECKS = config["checks"]
 CHECKS = ["vif", "means", "placebo", "bdiff"]
-CHECKS_OUTPUTS = (expand("paper/tables/checks_{check}.{ext}", check=CHECKS, ext=TABLE_FORMATS)
-                  if _CHECKS["enabled"] else [])
+CHECKS_OUTPUTS = (
+    expand("paper/tables/checks_{check}.{ext}", check=CHECKS, ext=TABLE_FORMATS) if _CHECKS["enabled"] else []
+)
 
 
 rule checks:
@@ -13,14 +14,14 @@ rule checks:
         panel="data_clean/panel.parquet",
     output:
         results=expand("paper/results/checks/{check}.json", check=CHECKS),
+    log:
+        "logs/checks.log",
+    resources:
+        runtime=30,
     params:
         checks=_CHECKS,
         models=config["models"],
         seed=config["seed"],
-    resources:
-        runtime=30,
-    log:
-        "logs/checks.log",
     script:
         "../scripts/checks.py"
 
@@ -30,15 +31,26 @@ rule checks_tables:
     input:
         results=expand("paper/results/checks/{check}.json", check=CHECKS),
     output:
-        [report(f"paper/tables/checks_{c}.{ext}", caption="../report/table_checks.rst", category="Checks",
-                subcategory=c) if ext == "html" else f"paper/tables/checks_{c}.{ext}"
-         for c in CHECKS for ext in TABLE_FORMATS],
+        [
+            (
+                in_report(
+                    f"paper/tables/checks_{c}.{ext}",
+                    caption="../report/table_checks.rst",
+                    category="Checks",
+                    subcategory=c,
+                )
+                if ext == "html"
+                else f"paper/tables/checks_{c}.{ext}"
+            )
+            for c in CHECKS
+            for ext in TABLE_FORMATS
+        ],
+    log:
+        "logs/checks_tables.log",
     params:
         checks=CHECKS,
         language=config["output"]["language"],
         formats=TABLE_FORMATS,
         outdir="paper/tables",
-    log:
-        "logs/checks_tables.log",
     script:
         "../scripts/checks_tables.py"

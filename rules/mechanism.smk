@@ -9,9 +9,13 @@ MECHANISM_TABLE_FORMATS = TABLE_FORMATS  # as every other table: md (the paper) 
 MECHANISM_RESULTS = result_names(_MECH["outcomes"])
 MECHANISM_OUTPUTS = (
     [f"paper/results/mechanism/{name}.json" for name in MECHANISM_RESULTS]
-    + [f"paper/tables/mechanism_{name}.{ext}" for name in MECHANISM_RESULTS + ["summary"]
-       for ext in MECHANISM_TABLE_FORMATS]
-    if _MECH["enabled"] else []
+    + [
+        f"paper/tables/mechanism_{name}.{ext}"
+        for name in MECHANISM_RESULTS + ["summary"]
+        for ext in MECHANISM_TABLE_FORMATS
+    ]
+    if _MECH["enabled"]
+    else []
 )
 
 
@@ -26,10 +30,10 @@ rule mechanism_measures:
     output:
         measures="data_clean/mechanism.parquet",
         info="paper/results/mechanism/measures.json",
-    params:
-        mechanism=_MECH,
     log:
         "logs/mechanism_measures.log",
+    params:
+        mechanism=_MECH,
     script:
         "../scripts/mechanism_measures.py"
 
@@ -41,14 +45,14 @@ rule mechanism_link:
         measures="data_clean/mechanism.parquet",
     output:
         result="paper/results/mechanism/{name}.json",
+    log:
+        "logs/mechanism_{name}.log",
+    wildcard_constraints:
+        name="|".join(MECHANISM_RESULTS),
     params:
         mechanism=_MECH,
         models=config["models"],
         seed=config["seed"],
-    wildcard_constraints:
-        name="|".join(MECHANISM_RESULTS),
-    log:
-        "logs/mechanism_{name}.log",
     script:
         "../scripts/mechanism_link.py"
 
@@ -59,16 +63,27 @@ rule mechanism_tables:
         results=[f"paper/results/mechanism/{name}.json" for name in MECHANISM_RESULTS],
         info="paper/results/mechanism/measures.json",
     output:
-        [report(f"paper/tables/mechanism_{name}.{ext}", caption="../report/table_mechanism.rst", category="Mechanism",
-                subcategory=name) if ext == "html" else f"paper/tables/mechanism_{name}.{ext}"
-         for name in MECHANISM_RESULTS + ["summary"] for ext in MECHANISM_TABLE_FORMATS],
+        [
+            (
+                in_report(
+                    f"paper/tables/mechanism_{name}.{ext}",
+                    caption="../report/table_mechanism.rst",
+                    category="Mechanism",
+                    subcategory=name,
+                )
+                if ext == "html"
+                else f"paper/tables/mechanism_{name}.{ext}"
+            )
+            for name in MECHANISM_RESULTS + ["summary"]
+            for ext in MECHANISM_TABLE_FORMATS
+        ],
+    log:
+        "logs/mechanism_tables.log",
     params:
         names=list(MECHANISM_RESULTS),
         outcomes=list(_MECH["outcomes"]),
         language=config["output"]["language"],
         formats=list(MECHANISM_TABLE_FORMATS),
         outdir="paper/tables",
-    log:
-        "logs/mechanism_tables.log",
     script:
         "../scripts/mechanism_tables.py"

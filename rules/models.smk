@@ -9,12 +9,12 @@ rule estimate:
         ledger="data_clean/sample_ledger.csv",
     output:
         result="paper/results/{model}.json",
+    log:
+        "logs/estimate_{model}.log",
+    wildcard_constraints:
+        model="|".join(MODELS),
     params:
         models=config["models"],
         seed=config["seed"],  # wild bootstrap draws
-    wildcard_constraints:
-        model="|".join(MODELS),
-    log:
-        "logs/estimate_{model}.log",
     script:
         "../scripts/estimate.py"

@@ -19,11 +19,11 @@ rule panel:
         ledger="data_clean/sample_ledger.csv",
         dropped="data_clean/dropped.parquet",
         winsor="data_clean/winsorize_bounds.csv",
+    log:
+        "logs/panel.log",
     params:
         sample=config["sample"],
         winsorize=config["winsorize"],
-    log:
-        "logs/panel.log",
     script:
         "../scripts/panel.py"
 
@@ -38,9 +38,9 @@ rule export_panel:
         csv="data_clean/panel.csv",
         codebook="data_clean/codebook.md",
         codebook_html=report("data_clean/codebook.html", caption="../report/codebook.rst", category="Data"),
-    params:
-        language=config["output"]["language"],
     log:
         "logs/export_panel.log",
+    params:
+        language=config["output"]["language"],
     script:
         "../scripts/export_panel.py"

@@ -6,18 +6,23 @@ from pathlib import Path as _Path
 from analysis.mechanism import result_names as _mechanism_result_names
 from analysis.presentation.tables import result_sets
 
+# report() under another name: a line that starts with `report(` is read by Snakemake as its report keyword
+in_report = report
 LANGUAGE = config["output"]["language"]
 TABLE_FORMATS = list(dict.fromkeys(["md"] + config["output"]["table_formats"]))  # md feeds the paper
 CJK_FONT = config["output"].get("cjk_font")
 # One table per result set of saved models (baseline, moderation, and any further set).
 RESULT_SETS = result_sets(MODELS, OUTCOMES)
 TABLES = TABLES + [s for s in RESULT_SETS if s not in TABLES]
-FIGURES = (["distributions"] + [f"{kind}_{o}" for kind in ("curve", "slope", "marginal") for o in OUTCOMES])
+FIGURES = ["distributions"] + [f"{kind}_{o}" for kind in ("curve", "slope", "marginal") for o in OUTCOMES]
 PAPER_SRC = _Path(workflow.basedir)  # the repository: templates and notebooks are read from here
 # the mechanism section of the paper (when mechanism.enabled): its first outcome's results and summary table
 _MECH_OUTCOME = config["mechanism"]["outcomes"][0]
-PAPER_MECHANISM_RESULTS = ([f"paper/results/mechanism/{n}.json" for n in _mechanism_result_names([_MECH_OUTCOME])]
-                           if config["mechanism"]["enabled"] else [])
+PAPER_MECHANISM_RESULTS = (
+    [f"paper/results/mechanism/{n}.json" for n in _mechanism_result_names([_MECH_OUTCOME])]
+    if config["mechanism"]["enabled"]
+    else []
+)
 PAPER_MECHANISM_TABLES = ["paper/tables/mechanism_summary.md"] if config["mechanism"]["enabled"] else []
 
 
@@ -33,8 +38,11 @@ def _table_outputs():
     for t in TABLES:
         for ext in TABLE_FORMATS:
             path = f"paper/tables/{t}.{ext}"
-            outs.append(report(path, caption=_caption("table", t), category="Tables", subcategory=t)
-                        if ext == "html" else path)
+            outs.append(
+                in_report(path, caption=_caption("table", t), category="Tables", subcategory=t)
+                if ext == "html"
+                else path
+            )
     return outs
 
 
@@ -46,14 +54,14 @@ rule tables:
         panel="data_clean/panel.parquet",
     output:
         _table_outputs(),
+    log:
+        "logs/tables.log",
     params:
         language=LANGUAGE,
         parentheses=config["output"]["parentheses"],
         formats=TABLE_FORMATS,
         tables=TABLES,
         outdir="paper/tables",
-    log:
-        "logs/tables.log",
     script:
         "../scripts/tables.py"
 
@@ -63,13 +71,21 @@ rule figure_curve:
     input:
         result="paper/results/moderation_{outcome}.json",
     output:
-        [report(f"paper/figures/curve_{{outcome}}.{ext}", caption="../report/figure_curve.rst", category="Figures")
-         if ext == "png" else f"paper/figures/curve_{{outcome}}.{ext}" for ext in FIG_FORMATS],
+        [
+            (
+                in_report(
+                    f"paper/figures/curve_{{outcome}}.{ext}", caption="../report/figure_curve.rst", category="Figures"
+                )
+                if ext == "png"
+                else f"paper/figures/curve_{{outcome}}.{ext}"
+            )
+            for ext in FIG_FORMATS
+        ],
+    log:
+        "logs/figure_curve_{outcome}.log",
     params:
         language=LANGUAGE,
         font=CJK_FONT,
-    log:
-        "logs/figure_curve_{outcome}.log",
     script:
         "../scripts/figure_curve.py"
 
@@ -79,13 +95,21 @@ rule figure_slope:
     input:
         result="paper/results/moderation_{outcome}.json",
     output:
-        [report(f"paper/figures/slope_{{outcome}}.{ext}", caption="../report/figure_slope.rst", category="Figures")
-         if ext == "png" else f"paper/figures/slope_{{outcome}}.{ext}" for ext in FIG_FORMATS],
+        [
+            (
+                in_report(
+                    f"paper/figures/slope_{{outcome}}.{ext}", caption="../report/figure_slope.rst", category="Figures"
+                )
+                if ext == "png"
+                else f"paper/figures/slope_{{outcome}}.{ext}"
+            )
+            for ext in FIG_FORMATS
+        ],
+    log:
+        "logs/figure_slope_{outcome}.log",
     params:
         language=LANGUAGE,
         font=CJK_FONT,
-    log:
-        "logs/figure_slope_{outcome}.log",
     script:
         "../scripts/figure_slope.py"
 
@@ -95,14 +119,23 @@ rule figure_marginal:
     input:
         result="paper/results/baseline_{outcome}.json",
     output:
-        [report(f"paper/figures/marginal_{{outcome}}.{ext}", caption="../report/figure_marginal.rst",
-                category="Figures") if ext == "png" else f"paper/figures/marginal_{{outcome}}.{ext}"
-         for ext in FIG_FORMATS],
+        [
+            (
+                in_report(
+                    f"paper/figures/marginal_{{outcome}}.{ext}",
+                    caption="../report/figure_marginal.rst",
+                    category="Figures",
+                )
+                if ext == "png"
+                else f"paper/figures/marginal_{{outcome}}.{ext}"
+            )
+            for ext in FIG_FORMATS
+        ],
+    log:
+        "logs/figure_marginal_{outcome}.log",
     params:
         language=LANGUAGE,
         font=CJK_FONT,
-    log:
-        "logs/figure_marginal_{outcome}.log",
     script:
         "../scripts/figure_marginal.py"
 
@@ -112,14 +145,25 @@ rule figure_distributions:
     input:
         panel="data_clean/panel.parquet",
     output:
-        [report(f"paper/figures/distributions.{ext}", caption="../report/figure_distributions.rst",
-                category="Figures") if ext == "png" else f"paper/figures/distributions.{ext}" for ext in FIG_FORMATS],
+        [
+            (
+                in_report(
+                    f"paper/figures/distributions.{ext}",
+                    caption="../report/figure_distributions.rst",
+                    category="Figures",
+                )
+                if ext == "png"
+                else f"paper/figures/distributions.{ext}"
+            )
+            for ext in FIG_FORMATS
+        ],
+    log:
+        "logs/figure_distributions.log",
     params:
         language=LANGUAGE,
         font=CJK_FONT,
-        variables=[config["models"]["x"]] + ([config["models"]["moderator"]] if config["models"].get("moderator") else []),
-    log:
-        "logs/figure_distributions.log",
+        variables=[config["models"]["x"]]
+        + ([config["models"]["moderator"]] if config["models"].get("moderator") else []),
     script:
         "../scripts/figure_distributions.py"
 
@@ -134,11 +178,11 @@ rule paper_numbers:
     output:
         tex="paper/generated/macros.tex",
         json="paper/generated/macros.json",
+    log:
+        "logs/paper_numbers.log",
     params:
         language=LANGUAGE,
         mechanism_outcome=_MECH_OUTCOME,
-    log:
-        "logs/paper_numbers.log",
     script:
         "../scripts/paper_numbers.py"
 
@@ -155,11 +199,11 @@ rule paper_markdown:
     output:
         md="paper/generated/paper.md",
         html=report("paper/generated/paper.html", caption="../report/paper.rst", category="Paper"),
+    log:
+        "logs/paper_markdown.log",
     params:
         figures_dir="paper/figures",
         language=LANGUAGE,
-    log:
-        "logs/paper_markdown.log",
     script:
         "../scripts/paper_markdown.py"
 

@@ -33,6 +33,11 @@ rule robustness_models:
     output:
         results=expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS),
         baseline="paper/results/robustness/baseline.json",
+    log:
+        "logs/robustness_models.log",
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         # the curve's lists are not a setting of these models: changing them must not refit them;
         # nor is the output language (the table is its own rule)
@@ -41,11 +46,6 @@ rule robustness_models:
             "robustness": {k: v for k, v in _ROBUST.items() if k != "speccurve"},
         },
         formats=TABLE_FORMATS,
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    log:
-        "logs/robustness_models.log",
     script:
         "../scripts/robustness_models.py"
 
@@ -57,15 +57,22 @@ rule robustness_table:
         baseline="paper/results/robustness/baseline.json",
         results=expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS),
     output:
-        table=[report(f"paper/tables/robustness.{ext}", caption="../report/table_robustness.rst",
-                      category="Robustness") if ext == "html" else f"paper/tables/robustness.{ext}"
-               for ext in TABLE_FORMATS],
+        table=[
+            (
+                in_report(
+                    f"paper/tables/robustness.{ext}", caption="../report/table_robustness.rst", category="Robustness"
+                )
+                if ext == "html"
+                else f"paper/tables/robustness.{ext}"
+            )
+            for ext in TABLE_FORMATS
+        ],
+    log:
+        "logs/robustness_table.log",
     params:
         alpha=config["models"]["alpha"],
         language=config["output"]["language"],
         formats=TABLE_FORMATS,
-    log:
-        "logs/robustness_table.log",
     script:
         "../scripts/robustness_table.py"
 
@@ -76,15 +83,24 @@ rule figure_robustness:
         baseline="paper/results/robustness/baseline.json",
         results=expand("paper/results/robustness/{name}.json", name=ROBUST_MODELS),
     output:
-        [report(f"paper/figures/robustness_coefficients.{ext}", caption="../report/figure_robustness.rst",
-                category="Robustness") if ext == "png" else f"paper/figures/robustness_coefficients.{ext}"
-         for ext in FIG_FORMATS],
+        [
+            (
+                in_report(
+                    f"paper/figures/robustness_coefficients.{ext}",
+                    caption="../report/figure_robustness.rst",
+                    category="Robustness",
+                )
+                if ext == "png"
+                else f"paper/figures/robustness_coefficients.{ext}"
+            )
+            for ext in FIG_FORMATS
+        ],
+    log:
+        "logs/figure_robustness.log",
     params:
         alpha=config["models"]["alpha"],
         language=config["output"]["language"],
         font=config["output"]["cjk_font"],
-    log:
-        "logs/figure_robustness.log",
     script:
         "../scripts/figure_robustness.py"
 
@@ -96,16 +112,16 @@ rule speccurve_shard:
         bounds="data_clean/winsorize_bounds.csv",
     output:
         results="data_clean/speccurve/shard_{shard}.csv",
-    params:
-        config=curve_settings(config),
-        specs=lambda wc: [s.choices() for s in SPECCURVE_GROUPS[wc.shard]],
+    log:
+        "logs/speccurve_shard_{shard}.log",
     wildcard_constraints:
         shard="|".join(SPECCURVE_SHARDS) or "none",
     resources:
         mem_mb=2000,
         runtime=60,
-    log:
-        "logs/speccurve_shard_{shard}.log",
+    params:
+        config=curve_settings(config),
+        specs=lambda wc: [s.choices() for s in SPECCURVE_GROUPS[wc.shard]],
     script:
         "../scripts/speccurve_shard.py"
 
@@ -117,15 +133,15 @@ rule speccurve:
     output:
         results="paper/results/speccurve/specifications.csv",
         summary="paper/results/speccurve/summary.json",
+    log:
+        "logs/speccurve.log",
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         config={**curve_settings(config), "robustness": _ROBUST},
         n_specifications=SPECCURVE_N,
         alpha=config["models"]["alpha"],
-    resources:
-        mem_mb=2000,
-        runtime=15,
-    log:
-        "logs/speccurve.log",
     script:
         "../scripts/speccurve.py"
 
@@ -136,19 +152,33 @@ rule speccurve_table:
     input:
         results="paper/results/speccurve/specifications.csv",
     output:
-        table=[report(f"paper/tables/speccurve.{ext}", caption="../report/table_speccurve.rst",
-                      category="Robustness") if ext == "html" else f"paper/tables/speccurve.{ext}"
-               for ext in TABLE_FORMATS],
-        figure=[report(f"paper/figures/speccurve.{ext}", caption="../report/figure_speccurve.rst",
-                       category="Robustness") if ext == "png" else f"paper/figures/speccurve.{ext}"
-                for ext in FIG_FORMATS],
+        table=[
+            (
+                in_report(
+                    f"paper/tables/speccurve.{ext}", caption="../report/table_speccurve.rst", category="Robustness"
+                )
+                if ext == "html"
+                else f"paper/tables/speccurve.{ext}"
+            )
+            for ext in TABLE_FORMATS
+        ],
+        figure=[
+            (
+                in_report(
+                    f"paper/figures/speccurve.{ext}", caption="../report/figure_speccurve.rst", category="Robustness"
+                )
+                if ext == "png"
+                else f"paper/figures/speccurve.{ext}"
+            )
+            for ext in FIG_FORMATS
+        ],
+    log:
+        "logs/speccurve_table.log",
     params:
         sort_by=_ROBUST["speccurve"]["sort_by"] if SPECCURVE else None,
         alpha=config["models"]["alpha"],
         formats=TABLE_FORMATS,
         language=config["output"]["language"],
         font=config["output"]["cjk_font"],
-    log:
-        "logs/speccurve_table.log",
     script:
         "../scripts/speccurve_table.py"

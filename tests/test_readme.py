@@ -88,7 +88,13 @@ def test_every_howto_command_runs_as_printed(demo_copy):
     assert ex.returncode == 0, ex.stderr[-3000:]
     assert "turning point" in ex.stdout and (run / "my_tables" / "roa.docx").is_file()
 
-    # change the clustering and add a control (the README's edits), then `servparadox run`
+    # change the clustering and add a control (the README's edits), then `servparadox run`; the rerun is
+    # kept short by a one-specification curve and no mechanism stage (the full matrix of options runs in
+    # tests/test_config_matrix.py)
+    cfg["mechanism"]["enabled"] = False
+    cfg["robustness"]["speccurve"].update(outcome=["roa"], serv=["serv"], dig=["dig"], controls=["main"],
+                                          fixed_effects=["main"], winsorize=["as_built"], sample=["all"])
+    cfg["checks"].update(placebo_reps=10, permutation_reps=10)
     cfg["models"]["cluster"] = "firm+year"
     cfg["models"]["controls"] = ["size", "lev", "growth", "age"]
     (run / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True),
