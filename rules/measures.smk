@@ -41,9 +41,11 @@ rule servitization:
     output:
         labels="data_clean/segment_labels.csv",
         measures="data_clean/servitization.parquet",
+        setaside="data_clean/segment_rows_set_aside.csv",
     params:
         prefer=config["servitization"]["prefer"],
         tolerance=config["servitization"]["tolerance"],
+        accept_sum_mismatch=config["servitization"]["accept_sum_mismatch"],
         rules=config["servitization"]["rules"],
         mixed=config["servitization"]["mixed"],
         denominator=config["servitization"]["denominator"],
