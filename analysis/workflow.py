@@ -177,3 +177,35 @@ def code_digest(script: str | Path, root: str | Path) -> str:
             name = path.name
         h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- content records
+#: Where the workflow caches file hashes by stat (under a "cache" folder: not an output, may be deleted).
+HASH_CACHE = "data_clean/cache/content_hashes.json"
+
+
+def refresh_content_records(records: dict[str, Callable[[], list]], cache: str | Path | None = HASH_CACHE,
+                            say: Callable[[str], None] | None = None) -> list[str]:
+    """At workflow load: for each content record on disk (:mod:`analysis.content`; ``records`` maps its path
+    to a function giving the job's current dependencies), remove it when the files now present give another
+    record, so that Snakemake reruns the job that wrote it. Records not on disk cost nothing (their job runs
+    anyway). Returns the records removed."""
+    from analysis.content import HashCache, content_record, refresh_record
+
+    hashes = HashCache(cache)
+    removed = []
+    for record, deps in records.items():
+        if Path(record).is_file() and refresh_record(record, content_record(deps(), hashes)):
+            removed.append(record)
+            if say:
+                say(f"inputs changed since {record} was written: its job reruns")
+    hashes.save()
+    return removed
+
+
+def write_content_record(record: str | Path, deps: list, cache: str | Path | None = HASH_CACHE) -> None:
+    """Write the content record of the dependencies a job has just read (the cache is read, not written:
+    parallel jobs share it)."""
+    from analysis.content import HashCache, content_record, write_record
+
+    write_record(record, content_record(deps, HashCache(cache)))
