@@ -91,3 +91,43 @@ def test_breakdown_of_undecodable_report(tmp_path):
     ex = extract_breakdown(p)
     assert ex.segments.empty and ex.status["result"] == "unreadable"
     assert "undecodable: tried utf-8" in ex.reason
+
+
+# --------------------------------------------------------------------------- empty, truncated, garbled files
+@outcome("drop", case="truncated PDF (download cut off): status corrupt with the reason, no Dig row")
+def test_truncated_pdf(tmp_path):
+    import pymupdf
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "年度报告", fontname="china-s")
+    data = doc.tobytes()
+    (tmp_path / "600123_2021.pdf").write_bytes(data[: len(data) // 3])
+    status, dig = _count(tmp_path)
+    assert status.loc[0, "status"] in ("corrupt", "empty") and status.loc[0, "reason"]
+    assert dig.empty
+
+
+@outcome("drop", case="binary junk saved as a report TXT: undecodable, not ok")
+def test_binary_junk_txt(tmp_path):
+    import numpy as np
+    p = tmp_path / "600123_2021.txt"
+    p.write_bytes(np.random.default_rng(0).integers(0, 256, 20_000, dtype=np.uint8).tobytes())
+    ext = extract_file(p)
+    assert ext.status == "undecodable" and "tried" in ext.reason
+
+
+@outcome("drop", case="zero-byte and whitespace-only report TXT: status empty")
+def test_empty_txt(tmp_path):
+    (tmp_path / "600123_2021.txt").write_bytes(b"")
+    (tmp_path / "600124_2021.txt").write_text(" \n\u3000\n", encoding="utf-8")
+    status, dig = _count(tmp_path)
+    assert list(status["status"]) == ["empty", "empty"] and dig.empty
+
+
+@outcome("drop", case="two files for one firm-year (PDF and TXT): one kept, the other status duplicate naming it")
+def test_duplicate_report(tmp_path):
+    (tmp_path / "600123_2021.txt").write_bytes(SIMPLIFIED.encode("utf-8"))
+    (tmp_path / "600123_2021_年度报告.txt").write_bytes(SIMPLIFIED.encode("utf-8"))
+    status, dig = _count(tmp_path)
+    assert sorted(status["status"]) == ["duplicate", "ok"]
+    dup = status[status["status"] == "duplicate"].iloc[0]
+    assert "same firm-year as" in dup["reason"] and len(dig) == 1

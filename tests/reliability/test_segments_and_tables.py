@@ -171,3 +171,28 @@ def test_config_semantics(change, named):
 def test_config_study_passes():
     cfg = validate_config(_config())
     assert cfg["winsorize"]["limits"][0] < cfg["winsorize"]["limits"][1]
+
+
+# --------------------------------------------------------------------------- unclear messages made clear
+@outcome("error", case="a bad byte in a UTF-8 vendor file: the error names the line and the bytes before it")
+def test_bad_byte_names_line(tmp_path):
+    from analysis.ingest import RawDataError
+    rows = SEG_HEADER + ANNUAL
+    data = "\n".join(",".join(r) for r in rows).encode("utf-8")
+    cut = data.index("技术服务".encode("utf-8"))
+    (tmp_path / "FN_Fn045.csv").write_bytes(data[:cut] + b"\xff" + data[cut:])
+    with pytest.raises(RawDataError) as err:
+        read_table(tmp_path, CSMAR, "segments")
+    msg = str(err.value)
+    assert "FN_Fn045.csv, row 5: byte ff after '600123,2021-12-31,按产品,'" in msg and "save the file again" in msg
+
+
+@outcome("error", case="a header naming one column twice: the error names the column and both positions")
+def test_duplicated_header_name(tmp_path):
+    from analysis.ingest import RawDataError
+    header = [r[:] for r in SEG_HEADER]
+    header[0][3] = "Stkcd"
+    _write(tmp_path / "FN_Fn045.csv", header + ANNUAL)
+    with pytest.raises(RawDataError) as err:
+        read_table(tmp_path, CSMAR, "segments")
+    assert "column 'Stkcd'" in str(err.value) and "columns 1 and 4" in str(err.value)
