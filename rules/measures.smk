@@ -60,7 +60,6 @@ rule servitization:
         segments="data_clean/raw/segments.parquet",
         report_segments="data_clean/report_segments.parquet",
         report_status="data_clean/report_segments_status.csv",
-        report_record=REPORT_RECORDS["all"],  # requested, so that a removed record reruns report_segments
         income_statement="data_clean/raw/income_statement.parquet",
         overrides=config["servitization"]["overrides"],
         rules=SERVICE_RULES,
@@ -113,9 +112,6 @@ rule digitalization:
         chars=expand("data_clean/text/shard_{shard}/chars.parquet", shard=SHARDS),
         status=expand("data_clean/text/shard_{shard}/status.csv", shard=SHARDS),
         dictionaries=dictionary_files(config["reports"]),
-        # the shards' content records: requested here, so a record removed because its reports changed
-        # reruns its shard (Snakemake reruns a job for a missing output only when another job asks for it)
-        records=expand("data_clean/text/shard_{shard}/inputs.csv", shard=SHARDS),
     output:
         counts="data_clean/digital_counts.parquet",
         status="data_clean/report_status.csv",

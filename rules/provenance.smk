@@ -20,7 +20,6 @@ rule manifest:
         reports=REPORTS_INPUT,
         # the reports' content record (rules/measures.smk): rewritten whenever a report changes
         report_record=REPORT_RECORDS["all"],
-        raw_record="data_clean/raw/inputs.csv",  # the vendor files' content record (rules/data.smk)
     output:
         manifest="data_clean/manifest.json",
     params:
