@@ -6,8 +6,11 @@ a stale result ("Nothing to be done"). Each rule that reads raw inputs (vendor f
 therefore writes, as one of its outputs, a *content record*: one line per file it depends on, with the
 file's sha256 (or ``-`` when only its name matters, e.g. another report of the same firm-year). When the
 workflow is loaded, the record that the files now present would give is compared with the one on disk;
-a record that differs is removed, so Snakemake reruns exactly the job that wrote it (and what depends
-on it), whatever the times say. Records contain no times, so two runs write identical records.
+a record that differs makes the job's *trigger* (``<record>.changed``, an input of the job) hold the new
+record's digest, so Snakemake reruns exactly that job (the trigger is newer and its content differs from
+what the job last read) and what depends on it, whatever the times of the inputs say. The trigger is a
+signal, not the judge: it is rewritten from the comparison of contents at every load, so a copied or
+stale trigger hides nothing. Records contain no times, so two runs write identical records.
 
 Hashing 50,000 reports at every invocation would be slow: :class:`HashCache` keeps each file's sha256
 with its (size, mtime, ctime, inode) and re-hashes only files whose stat changed. The ctime cannot be
@@ -23,7 +26,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["HashCache", "content_record", "refresh_record", "write_record", "NAME_ONLY"]
+__all__ = ["HashCache", "content_record", "content_trigger", "refresh_record", "write_record", "NAME_ONLY"]
 
 #: sha256 column of a dependency on a file's name only.
 NAME_ONLY = "-"
@@ -85,17 +88,28 @@ def content_record(deps: Iterable[tuple[str, Path | None]], hashes: HashCache) -
     return "\n".join([RECORD_HEADER, *(f"{n},{s}" for n, s in rows)]) + "\n"
 
 
+def content_trigger(record: str | Path) -> str:
+    """The trigger file of a content record: an input of the job that writes the record."""
+    return f"{record}.changed"
+
+
 def refresh_record(record: str | Path, current: str) -> bool:
-    """Remove ``record`` when it exists and differs from ``current`` (the inputs changed since the job that
-    wrote it ran), so that Snakemake reruns that job; returns True when it did."""
-    p = Path(record)
+    """Compare ``record`` (if it exists) with ``current``, the record the files now present give; when they
+    differ, write the digest of ``current`` to the record's trigger so that Snakemake reruns the job. The
+    trigger is created empty when missing (a new run: the job runs anyway). Returns True when stale."""
+    p, trig = Path(record), Path(content_trigger(record))
+    trig.parent.mkdir(parents=True, exist_ok=True)
+    if not trig.exists():
+        trig.write_text("", encoding="utf-8")
     try:
         old = p.read_text(encoding="utf-8")
     except OSError:
         return False
     if old == current:
         return False
-    p.unlink()
+    digest = hashlib.sha256(current.encode("utf-8")).hexdigest() + "\n"
+    if trig.read_text(encoding="utf-8") != digest:
+        trig.write_text(digest, encoding="utf-8")
     return True
 
 

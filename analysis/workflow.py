@@ -186,21 +186,25 @@ HASH_CACHE = "data_clean/cache/content_hashes.json"
 
 def refresh_content_records(records: dict[str, Callable[[], list]], cache: str | Path | None = HASH_CACHE,
                             say: Callable[[str], None] | None = None) -> list[str]:
-    """At workflow load: for each content record on disk (:mod:`analysis.content`; ``records`` maps its path
-    to a function giving the job's current dependencies), remove it when the files now present give another
-    record, so that Snakemake reruns the job that wrote it. Records not on disk cost nothing (their job runs
-    anyway). Returns the records removed."""
-    from analysis.content import HashCache, content_record, refresh_record
+    """At workflow load: for each content record (:mod:`analysis.content`; ``records`` maps its path to a
+    function giving the job's current dependencies), compare it with the record the files now present give;
+    when they differ, the record's trigger (an input of the job) gets the new digest, so Snakemake reruns the
+    job. Records not on disk cost nothing (their job runs anyway); missing triggers are created empty.
+    Returns the stale records."""
+    from analysis.content import HashCache, content_record, content_trigger, refresh_record
 
     hashes = HashCache(cache)
-    removed = []
+    stale = []
     for record, deps in records.items():
-        if Path(record).is_file() and refresh_record(record, content_record(deps(), hashes)):
-            removed.append(record)
+        if not Path(record).is_file():
+            refresh_record(record, "")  # creates the trigger only
+            continue
+        if refresh_record(record, content_record(deps(), hashes)):
+            stale.append(record)
             if say:
-                say(f"inputs changed since {record} was written: its job reruns")
+                say(f"inputs changed since {record} was written ({content_trigger(record)} updated): its job reruns")
     hashes.save()
-    return removed
+    return stale
 
 
 def write_content_record(record: str | Path, deps: list, cache: str | Path | None = HASH_CACHE) -> None:

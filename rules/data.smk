@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from analysis.ingest import TABLES as CANONICAL_TABLES, find_files, load_vendor_mapping, source_file
+from analysis.content import content_trigger
 from analysis.workflow import refresh_content_records
 
 DEMO_FILES = ["TRD_Co.csv", "FS_Combas.csv", "FN_Fn045.txt", "STK_IndustryClass.csv",
@@ -49,13 +50,13 @@ def raw_vendor_files(wildcards):
 
 
 def _vendor_deps():
-    files = raw_vendor_files(None) + [VENDOR_MAPPING]
+    files = (raw_vendor_files(None) if os.path.isdir(RAW) else []) + [VENDOR_MAPPING]
     return [(f, Path(f)) for f in files if os.path.isfile(f)]
 
 
 # vendor files are inputs by their content too (analysis.content): an edit that keeps the file's time
 # still reruns ingest
-if workflow.is_main_process and os.path.isdir(RAW):
+if workflow.is_main_process:
     refresh_content_records({"data_clean/raw/inputs.csv": _vendor_deps}, say=print)
 
 
@@ -66,6 +67,7 @@ rule ingest:
     input:
         files=raw_vendor_files,
         mapping=VENDOR_MAPPING,
+        changed=content_trigger("data_clean/raw/inputs.csv"),
     output:
         **{t: f"data_clean/raw/{t}.parquet" for t in CANONICAL_TABLES},
         files="data_clean/raw/files.csv",

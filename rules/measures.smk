@@ -3,6 +3,7 @@ import os
 
 from analysis.text.dictionary import SERVICE_DICTIONARY_PATH, dictionary_files
 from analysis.text.reports import report_dependencies
+from analysis.content import content_trigger
 from analysis.workflow import refresh_content_records
 
 REPORTS_DIR = f"{RAW}/reports"
@@ -11,8 +12,8 @@ SERVICE_DICTIONARY_FILE = (str(SERVICE_DICTIONARY_PATH) if config["reports"]["se
                            else config["reports"]["service_dictionary"])
 SERVICE_RULES = [] if config["servitization"]["rules"] == "default" else [config["servitization"]["rules"]]
 # Reports are inputs by their content (analysis.content): each shard job, and report_segments, records the
-# sha256 of the reports it depends on; a record the files now present contradict is removed here, so
-# exactly those jobs rerun (an edit in place, an added or removed report), whatever the file times say.
+# sha256 of the reports it depends on; a record the files now present contradict updates the job's trigger
+# input (<record>.changed) here, so exactly those jobs rerun (an edit in place, an added or removed report), whatever the file times say.
 # The folder itself is an input only when a rule makes it (the demo), for the order of jobs; its time
 # (.snakemake_timestamp) decides nothing.
 REPORTS_INPUT = [REPORTS_DIR] if config["source"] == "demo" else []
@@ -21,10 +22,12 @@ REPORT_RECORDS = {**{k: f"data_clean/text/shard_{k}/inputs.csv" for k in SHARDS}
 
 
 def _report_deps():
+    if not os.path.isdir(REPORTS_DIR):  # removed: the record differs, the job reruns and says so
+        return {key: [] for key in REPORT_RECORDS}
     return report_dependencies(REPORTS_DIR, config["reports"]["n_shards"], config["reports"]["manifest"])
 
 
-if workflow.is_main_process and os.path.isdir(REPORTS_DIR):
+if workflow.is_main_process:
     _deps = {}
     refresh_content_records({rec: (lambda key=key: _deps.setdefault("d", _report_deps())[key])
                              for key, rec in REPORT_RECORDS.items()}, say=print)
@@ -37,6 +40,7 @@ rule report_segments:
         segments="data_clean/raw/segments.parquet",
         reports=REPORTS_INPUT,
         manifest=REPORT_MANIFEST,
+        changed=content_trigger(REPORT_RECORDS["all"]),
     output:
         segments="data_clean/report_segments.parquet",
         status="data_clean/report_segments_status.csv",
@@ -87,6 +91,7 @@ rule count_report_shard:
         dictionaries=dictionary_files(config["reports"]),
         service_dictionary=SERVICE_DICTIONARY_FILE,
         manifest=REPORT_MANIFEST,
+        changed=content_trigger("data_clean/text/shard_{shard}/inputs.csv"),
     output:
         counts="data_clean/text/shard_{shard}/counts.parquet",
         chars="data_clean/text/shard_{shard}/chars.parquet",

@@ -4,6 +4,7 @@ record names what it depends on and nothing more."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from analysis.content import HashCache, content_record, refresh_record, write_record
@@ -26,16 +27,20 @@ def test_hash_cache_rehashes_only_changed_files(tmp_path):
     assert [third.sha256(f) for f in files] != first and third.hashed == 1
 
 
-def test_stale_record_is_removed_and_equal_one_kept(tmp_path):
+def test_stale_record_updates_the_trigger_and_equal_one_does_not(tmp_path):
     f = tmp_path / "a.txt"
     f.write_text("x", encoding="utf-8")
     rec = tmp_path / "inputs.csv"
+    trig = tmp_path / "inputs.csv.changed"
     write_record(rec, content_record([("a.txt", f), ("b.txt", None)], HashCache(None)))
     assert rec.read_text(encoding="utf-8").splitlines()[2] == "b.txt,-"
     assert not refresh_record(rec, content_record([("a.txt", f), ("b.txt", None)], HashCache(None)))
+    assert trig.read_text(encoding="utf-8") == ""  # created empty, left alone while the record holds
     f.write_text("y", encoding="utf-8")
-    assert refresh_record(rec, content_record([("a.txt", f), ("b.txt", None)], HashCache(None)))
-    assert not rec.exists()
+    current = content_record([("a.txt", f), ("b.txt", None)], HashCache(None))
+    assert refresh_record(rec, current)
+    assert trig.read_text(encoding="utf-8").strip() == hashlib.sha256(current.encode("utf-8")).hexdigest()
+    assert rec.exists()  # the job rewrites it when it reruns
 
 
 def test_shard_dependencies(tmp_path):
