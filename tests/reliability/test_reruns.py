@@ -79,8 +79,8 @@ def test_report_added_or_removed(demo_copy):
     jobs, shards = _dry(run)
     s_new = shard_of(new.name, N_SHARDS)
     assert jobs["count_report_shard"] == 1 and shards == [str(s_new)]
-    # the dry run removed that shard's record (its inputs changed): it reruns from now on, as does the shard
-    # of a report removed from the other shard
+    # the dry run updated that shard's trigger (its inputs changed): it reruns from now on, as does the
+    # shard of a report removed from the other shard
     victim = next(p for p in sorted(_reports(run).glob("*.txt")) if shard_of(p.name, N_SHARDS) != s_new)
     victim.unlink()
     jobs, shards = _dry(run)
