@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 CORES  ?= all
 CONFIG ?= config/config.yaml
 
-.PHONY: setup reproduce test test-fast bench slurm-local slurm-check lock clean distclean
+.PHONY: setup reproduce test test-fast battery bench slurm-local slurm-check lock clean distclean
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# the bad-input and rerun battery alone, with its count by outcome class kept in bench/results
+battery: $(STAMP)
+	RELIABILITY_REPORT=bench/results/reliability_battery.md $(BIN)/python -m pytest tests/reliability -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

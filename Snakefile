@@ -31,8 +31,8 @@ TABLES = ["sample_selection", "descriptives", "correlations"]  # + one per resul
 
 
 include: "rules/data.smk"
-include: "rules/provenance.smk"
 include: "rules/measures.smk"
+include: "rules/provenance.smk"
 include: "rules/panel.smk"
 include: "rules/models.smk"
 include: "rules/paper.smk"

@@ -368,6 +368,15 @@ def decode_bytes(data: bytes, file: str | Path) -> str:
     UTF-8, then GB18030 (a superset of GBK)."""
     enc = detect_encoding(data)
     if not enc:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            start = data.rfind(b"\n", 0, exc.start) + 1
+            before = data[start:exc.start].decode("utf-8", errors="replace")[-30:]
+            raise RawDataError(file, f"byte {data[exc.start:exc.start + 1].hex(' ')} after "
+                                     f"{before!r} is not valid UTF-8, and the file is not GBK/GB18030 or UTF-16 "
+                                     "either; fix that line or save the file again as UTF-8", row=line) from None
         raise RawDataError(file, "cannot decode as UTF-8, UTF-16 or GBK/GB18030")
     try:
         return data.decode(enc)
@@ -546,6 +555,12 @@ def read_raw_file(path: str | Path, header_rows: int = 1,
     else:
         raise RawDataError(path, f"unsupported file type {suffix!r} (use .xlsx, .csv, .txt or a .zip of them)")
     header = [h.strip().lstrip("\ufeff") for h in rows[0]]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        if h and h in seen:
+            raise RawDataError(path, f"the header names column {h!r} twice (columns {seen[h] + 1} and {i + 1}); "
+                                     "rename or delete one of them", row=1, column=h)
+        seen[h] = i
     kinds = ["field codes"] + ["skipped"] * (header_rows - 1)
     names = (firm_column,) if isinstance(firm_column, str) else tuple(firm_column or ())
     firm_col = next((c for c in names if c in header), None)

@@ -99,6 +99,27 @@ def _measure(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return out
 
 
+def orphan_firm_years(balance_sheet: pd.DataFrame, others: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Firm-years that some of ``others`` (name -> frame with firm and year) have and ``balance_sheet``
+    (with ``year``) lacks altogether: firm, year and ``_found_in`` (the names of the tables that have it).
+
+    The balance sheet is the panel's spine; without this a firm-year whose balance-sheet row is missing
+    would vanish with no trace but the row count read."""
+    have = set(zip(balance_sheet["firm"].astype(str), balance_sheet["year"].astype("Int64")))
+    where: dict[tuple[str, int], list[str]] = {}
+    for name, frame in others.items():
+        if frame is None or frame.empty or not {"firm", "year"} <= set(frame.columns):
+            continue
+        years = pd.to_numeric(frame["year"], errors="coerce")
+        for fy in sorted(set(zip(frame["firm"].astype(str), years.dropna().astype("int64")))):
+            if fy not in have:
+                where.setdefault(fy, []).append(name)
+    keys = sorted(where)
+    return pd.DataFrame({"firm": pd.Series([k[0] for k in keys], dtype=object),
+                         "year": pd.Series([k[1] for k in keys], dtype="Int64"),
+                         "_found_in": pd.Series([", ".join(where[k]) for k in keys], dtype=object)})
+
+
 def winsorize(frame: pd.DataFrame, columns: list[str], limits: tuple[float, float],
               by: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Clip ``columns`` at the (lower, upper) quantiles, pooled or within groups of ``by``.
@@ -142,7 +163,18 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
 
     rules = SampleRules.from_config(cfg)
     bs = _with_year(tables["balance_sheet"])
-    led = SampleLedger(bs, "balance-sheet rows read")
+    inc = annual_consolidated(tables["income_statement"], "income-statement")
+    orphans = orphan_firm_years(bs, {"income statement": inc, "segments (Serv)": servitization,
+                                     "annual report (Dig)": digitalization})
+    if len(orphans):
+        # firm-years that other tables have and the balance sheet lacks enter the ledger and leave it at once
+        led = SampleLedger(pd.concat([bs, orphans.drop(columns="_found_in")], ignore_index=True),
+                           "balance-sheet rows read, and firm-years found only in other tables")
+        found = pd.concat([pd.Series("", index=bs.index, dtype=object), orphans["_found_in"]], ignore_index=True)
+        led.drop((found != "").to_numpy(), "balance sheet missing",
+                 detail="no balance-sheet row; the firm-year is in: " + found)
+    else:
+        led = SampleLedger(bs, "balance-sheet rows read")
     led.keep(_annual(led.frame), "annual statements only (period ending Dec 31)",
              detail=led.frame["period_end"].dt.strftime("%Y-%m-%d"))
     led.keep(led.frame["statement_type"] == "A", "consolidated statements only (Typrep A)",
@@ -152,7 +184,6 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
     bad = implausible_values(led.frame)
     led.drop((bad != "").to_numpy(), "implausible statement values (cannot be real)", detail=bad)
 
-    inc = annual_consolidated(tables["income_statement"], "income-statement")
     inc_cols = ["total_revenue", "operating_revenue", "net_profit"]
     merged = led.frame.merge(inc[KEY + inc_cols], on=KEY, how="left", indicator=True)
     has_inc = (merged.pop("_merge") == "both").to_numpy()
@@ -260,10 +291,14 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
     for var in cfg["required"]:
         if var not in led.frame.columns:
             raise KeyError(f"required variable {var!r} is not built; available: {list(led.frame.columns)}")
-        led.drop(led.frame[var].isna().to_numpy(), f"missing {var}",
-                 detail=causes.get(var, f"{var} missing"))
+        # a measure table may say why a value is missing (serv_missing_reason: a failed sum check)
+        detail = pd.Series(causes.get(var, f"{var} missing"), index=led.frame.index, dtype=object)
+        if f"{var}_missing_reason" in led.frame.columns:
+            detail = led.frame[f"{var}_missing_reason"].astype(object).where(
+                led.frame[f"{var}_missing_reason"].notna(), detail)
+        led.drop(led.frame[var].isna().to_numpy(), f"missing {var}", detail=detail)
 
-    panel = led.frame
+    panel = led.frame.drop(columns=[c for c in led.frame.columns if c.endswith("_missing_reason")])
     bounds = pd.DataFrame(columns=BOUNDS_COLUMNS)
     w = {**section_defaults("winsorize"), **(cfg.get("winsorize") or {})}
     if w["enabled"] and w["variables"] and len(panel):

@@ -177,3 +177,39 @@ def code_digest(script: str | Path, root: str | Path) -> str:
             name = path.name
         h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- content records
+#: Where the workflow caches file hashes by stat (under a "cache" folder: not an output, may be deleted).
+HASH_CACHE = "data_clean/cache/content_hashes.json"
+
+
+def refresh_content_records(records: dict[str, Callable[[], list]], cache: str | Path | None = HASH_CACHE,
+                            say: Callable[[str], None] | None = None) -> list[str]:
+    """At workflow load: for each content record (:mod:`analysis.content`; ``records`` maps its path to a
+    function giving the job's current dependencies), compare it with the record the files now present give;
+    when they differ, the record's trigger (an input of the job) gets the new digest, so Snakemake reruns the
+    job. Records not on disk cost nothing (their job runs anyway); missing triggers are created empty.
+    Returns the stale records."""
+    from analysis.content import HashCache, content_record, content_trigger, refresh_record
+
+    hashes = HashCache(cache)
+    stale = []
+    for record, deps in records.items():
+        if not Path(record).is_file():
+            refresh_record(record, "")  # creates the trigger only
+            continue
+        if refresh_record(record, content_record(deps(), hashes)):
+            stale.append(record)
+            if say:
+                say(f"inputs changed since {record} was written ({content_trigger(record)} updated): its job reruns")
+    hashes.save()
+    return stale
+
+
+def write_content_record(record: str | Path, deps: list, cache: str | Path | None = HASH_CACHE) -> None:
+    """Write the content record of the dependencies a job has just read (the cache is read, not written:
+    parallel jobs share it)."""
+    from analysis.content import HashCache, content_record, write_record
+
+    write_record(record, content_record(deps, HashCache(cache)))

@@ -3,7 +3,12 @@
 # list of files matching the vendor mapping's patterns, so a new file changes that list and Snakemake
 # reruns ingest and what depends on it (servitization, panel, estimates, tables), but not the text
 # stage (count_report_shard, digitalization), which depends only on the report folder.
+import os
+from pathlib import Path
+
 from analysis.ingest import TABLES as CANONICAL_TABLES, find_files, load_vendor_mapping, source_file
+from analysis.content import content_trigger
+from analysis.workflow import refresh_content_records
 
 DEMO_FILES = ["TRD_Co.csv", "FS_Combas.csv", "FN_Fn045.txt", "STK_IndustryClass.csv",
               "TRD_Year.csv", "HLD_CR.zip", "PT_LCRDSpend.csv", "PT_PatentApply.csv"]
@@ -44,6 +49,17 @@ def raw_vendor_files(wildcards):
     return sorted({source_file(p).as_posix() for t in mapping.tables.values() for p in find_files(RAW, t)})
 
 
+def _vendor_deps():
+    files = (raw_vendor_files(None) if os.path.isdir(RAW) else []) + [VENDOR_MAPPING]
+    return [(f, Path(f)) for f in files if os.path.isfile(f)]
+
+
+# vendor files are inputs by their content too (analysis.content): an edit that keeps the file's time
+# still reruns ingest
+if workflow.is_main_process:
+    refresh_content_records({"data_clean/raw/inputs.csv": _vendor_deps}, say=print)
+
+
 rule ingest:
     """Vendor files -> canonical tables (one parquet per table, validated against the declared
     schemas of analysis/validation.py), via the vendor column mapping; plus the list of files read.
@@ -51,10 +67,12 @@ rule ingest:
     input:
         files=raw_vendor_files,
         mapping=VENDOR_MAPPING,
+        changed=content_trigger("data_clean/raw/inputs.csv"),
     output:
         **{t: f"data_clean/raw/{t}.parquet" for t in CANONICAL_TABLES},
         files="data_clean/raw/files.csv",
         checks="data_clean/raw/checks.csv",
+        inputs="data_clean/raw/inputs.csv",
     params:
         raw_dir=RAW,
     log:

@@ -1,11 +1,36 @@
 # The two measures: servitization from revenue breakdowns, digitalization from report texts.
+import os
+
 from analysis.text.dictionary import SERVICE_DICTIONARY_PATH, dictionary_files
+from analysis.text.reports import report_dependencies
+from analysis.content import content_trigger
+from analysis.workflow import refresh_content_records
 
 REPORTS_DIR = f"{RAW}/reports"
 REPORT_MANIFEST = [config["reports"]["manifest"]] if config["reports"]["manifest"] else []
 SERVICE_DICTIONARY_FILE = (str(SERVICE_DICTIONARY_PATH) if config["reports"]["service_dictionary"] == "default"
                            else config["reports"]["service_dictionary"])
 SERVICE_RULES = [] if config["servitization"]["rules"] == "default" else [config["servitization"]["rules"]]
+# Reports are inputs by their content (analysis.content): each shard job, and report_segments, records the
+# sha256 of the reports it depends on; a record the files now present contradict updates the job's trigger
+# input (<record>.changed) here, so exactly those jobs rerun (an edit in place, an added or removed report), whatever the file times say.
+# The folder itself is an input only when a rule makes it (the demo), for the order of jobs; its time
+# (.snakemake_timestamp) decides nothing.
+REPORTS_INPUT = [REPORTS_DIR] if config["source"] == "demo" else []
+REPORT_RECORDS = {**{k: f"data_clean/text/shard_{k}/inputs.csv" for k in SHARDS},
+                  "all": "data_clean/report_segments_inputs.csv"}
+
+
+def _report_deps():
+    if not os.path.isdir(REPORTS_DIR):  # removed: the record differs, the job reruns and says so
+        return {key: [] for key in REPORT_RECORDS}
+    return report_dependencies(REPORTS_DIR, config["reports"]["n_shards"], config["reports"]["manifest"])
+
+
+if workflow.is_main_process:
+    _deps = {}
+    refresh_content_records({rec: (lambda key=key: _deps.setdefault("d", _report_deps())[key])
+                             for key, rec in REPORT_RECORDS.items()}, say=print)
 
 
 rule report_segments:
@@ -13,12 +38,16 @@ rule report_segments:
     segment rows; one status row per report (found, unit and how decided, reconciliation gap, pages read)."""
     input:
         segments="data_clean/raw/segments.parquet",
-        reports=REPORTS_DIR,
+        reports=REPORTS_INPUT,
         manifest=REPORT_MANIFEST,
+        changed=content_trigger(REPORT_RECORDS["all"]),
     output:
         segments="data_clean/report_segments.parquet",
         status="data_clean/report_segments_status.csv",
+        inputs=REPORT_RECORDS["all"],
     params:
+        reports_dir=REPORTS_DIR,
+        n_shards=config["reports"]["n_shards"],
         enabled=config["servitization"]["report_fallback"],
         method=config["servitization"]["report_method"],
         manifest=config["reports"]["manifest"],
@@ -41,9 +70,11 @@ rule servitization:
     output:
         labels="data_clean/segment_labels.csv",
         measures="data_clean/servitization.parquet",
+        setaside="data_clean/segment_rows_set_aside.csv",
     params:
         prefer=config["servitization"]["prefer"],
         tolerance=config["servitization"]["tolerance"],
+        accept_sum_mismatch=config["servitization"]["accept_sum_mismatch"],
         rules=config["servitization"]["rules"],
         mixed=config["servitization"]["mixed"],
         denominator=config["servitization"]["denominator"],
@@ -56,17 +87,20 @@ rule servitization:
 rule count_report_shard:
     """Dictionary counts for one shard of the annual reports (shards run as parallel jobs)."""
     input:
-        reports=REPORTS_DIR,
+        reports=REPORTS_INPUT,
         dictionaries=dictionary_files(config["reports"]),
         service_dictionary=SERVICE_DICTIONARY_FILE,
         manifest=REPORT_MANIFEST,
+        changed=content_trigger("data_clean/text/shard_{shard}/inputs.csv"),
     output:
         counts="data_clean/text/shard_{shard}/counts.parquet",
         chars="data_clean/text/shard_{shard}/chars.parquet",
         status="data_clean/text/shard_{shard}/status.csv",
         service_counts="data_clean/text/shard_{shard}/service_counts.parquet",
         service_chars="data_clean/text/shard_{shard}/service_chars.parquet",
+        inputs="data_clean/text/shard_{shard}/inputs.csv",
     params:
+        reports_dir=REPORTS_DIR,
         n_shards=config["reports"]["n_shards"],
         reports=config["reports"],
         cache_dir="data_clean/text/cache",

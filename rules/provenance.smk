@@ -17,10 +17,13 @@ rule manifest:
         files="data_clean/raw/files.csv",
         checks="data_clean/raw/checks.csv",
         mapping=VENDOR_MAPPING,
-        reports=f"{RAW}/reports",
+        reports=REPORTS_INPUT,
+        # the reports' content record (rules/measures.smk): rewritten whenever a report changes
+        report_record=REPORT_RECORDS["all"],
     output:
         manifest="data_clean/manifest.json",
     params:
+        reports_dir=REPORTS_DIR,
         config=_plain(config),
     log:
         "logs/manifest.log",

@@ -1,16 +1,16 @@
 """Rule count_report_shard: extract, normalize and count one shard of the annual reports."""
 from analysis.text.dictionary import dictionary_from_config, service_dictionary_from_config
-from analysis.text.reports import process_shard
-from analysis.workflow import run_rule
+from analysis.text.reports import process_shard, report_dependencies
+from analysis.workflow import run_rule, write_content_record
 
 
 def main(smk, log):
     shard, n_shards = int(smk.wildcards.shard), int(smk.params.n_shards)
     cfg = smk.params.reports
     dictionary = dictionary_from_config(cfg)
-    log(f"shard {shard}/{n_shards} of {smk.input.reports}; dictionary {dictionary.name} "
+    log(f"shard {shard}/{n_shards} of {smk.params.reports_dir}; dictionary {dictionary.name} "
         f"({len(dictionary.terms)} terms)")
-    counts, chars, status = process_shard(smk.input.reports, shard, n_shards, dictionary,
+    counts, chars, status = process_shard(smk.params.reports_dir, shard, n_shards, dictionary,
                                           smk.params.cache_dir, manifest=cfg["manifest"],
                                           sections=("full", "mdna"),
                                           exclude_negated=bool(cfg["exclude_negated"]), progress=log)
@@ -19,7 +19,7 @@ def main(smk, log):
     # text-based service intensity (robustness measure): the service-term dictionary in the MD&A; the
     # texts come from the cache the pass above filled
     services = service_dictionary_from_config(cfg)
-    s_counts, s_chars, _ = process_shard(smk.input.reports, shard, n_shards, services, smk.params.cache_dir,
+    s_counts, s_chars, _ = process_shard(smk.params.reports_dir, shard, n_shards, services, smk.params.cache_dir,
                                          manifest=cfg["manifest"], sections=("mdna",),
                                          exclude_negated=bool(cfg["exclude_negated"]), progress=False)
     s_counts.to_parquet(smk.output.service_counts, index=False)
@@ -30,6 +30,8 @@ def main(smk, log):
     log(f"{len(status)} files; cache hits {int(status['cached'].sum())}, "
         f"extraction {status['seconds'].sum():.1f}s")
     status.drop(columns=["cached", "seconds"]).to_csv(smk.output.status, index=False)
+    write_content_record(smk.output.inputs,
+                         report_dependencies(smk.params.reports_dir, n_shards, cfg["manifest"])[shard])
 
 
 run_rule(main, snakemake)  # noqa: F821

@@ -4,11 +4,13 @@ Also writes the list of raw files read (table, path, bytes, sha256, encoding, ro
 found, codes zero-padded, notes: rows excluded and columns declared unavailable) for the provenance
 manifest, and the warnings of the sanity checks after mapping (analysis.validation.sanity_checks).
 """
+from pathlib import Path
+
 import pandas as pd
 
 from analysis.ingest import TABLES, load_vendor_mapping, read_table
 from analysis.validation import sanity_checks, validate_table
-from analysis.workflow import run_rule
+from analysis.workflow import run_rule, write_content_record
 
 
 def main(smk, log):
@@ -39,6 +41,8 @@ def main(smk, log):
     files = pd.DataFrame(files_log, columns=["table", "path", "bytes", "sha256", "encoding", "rows_read",
                                              "header_rows", "header", "codes_padded", "notes"])
     files.to_csv(smk.output.files, index=False)
+    # what this run read, by content: a later edit of any of these files reruns ingest (analysis.content)
+    write_content_record(smk.output.inputs, [(f, Path(f)) for f in [*smk.input.files, smk.input.mapping]])
     pd.DataFrame({"check": "sanity after mapping", "warning": warnings},
                  columns=["check", "warning"]).to_csv(smk.output.checks, index=False)
 

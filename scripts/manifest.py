@@ -9,7 +9,7 @@ from analysis.workflow import run_rule, write_json
 def main(smk, log):
     files = pd.read_csv(smk.input.files, dtype={"path": str, "sha256": str})
     other = [file_entry(smk.input.mapping, table="vendor_mapping", rows_read=None)]
-    other += folder_entries(smk.input.reports, "annual_report")
+    other += folder_entries(smk.params.reports_dir, "annual_report")
     warnings = pd.read_csv(smk.input.checks)["warning"].astype(str).tolist()
     manifest = build_manifest(files, smk.params.config, other_inputs=other, warnings=warnings)
     write_json(smk.output.manifest, manifest)

@@ -14,7 +14,7 @@ def main(smk, log):
     alternatives = {"serv_share_mixed_half": "serv_mixed_half", "serv_share_mixed_full": "serv_mixed_full",
                     "serv_share_operating_revenue": "serv_oprev"}  # robustness choices of Serv
     serv = serv.loc[~serv["flag_no_usable_breakdown"],
-                    ["firm", "year", "serv_share", "serv_breadth", "serv_dummy", *alternatives]]
+                    ["firm", "year", "serv_share", "serv_breadth", "serv_dummy", "serv_missing_reason", *alternatives]]
     serv = serv.rename(columns={"serv_share": "serv", **alternatives})
     dig = pd.read_parquet(smk.input.digitalization)
     cfg = dict(smk.params.sample)

@@ -4,21 +4,23 @@ import pandas as pd
 
 from analysis.servitization.report_table import BATCH_STATUS_COLUMNS, read_breakdowns
 from analysis.servitization.segments import empty_segments
-from analysis.text.reports import scan_reports
-from analysis.workflow import run_rule
+from analysis.text.reports import report_dependencies, scan_reports
+from analysis.workflow import run_rule, write_content_record
 
 
 def main(smk, log):
     vendor = pd.read_parquet(smk.input.segments)
     have = set(zip(vendor["firm"], vendor["period_end"].dt.year.astype(int)))
     if smk.params.enabled:
-        rows = scan_reports(smk.input.reports, manifest=smk.params.manifest)
+        rows = scan_reports(smk.params.reports_dir, manifest=smk.params.manifest)
         log(f"{len(rows)} report file(s), {int((rows['status'] == 'pending').sum())} identified")
         segments, status = read_breakdowns(rows, have, method=smk.params.method, progress=log,
                                            cache_dir=smk.params.cache_dir)
     else:
         log("report fallback disabled (servitization.report_fallback: false)")
         segments, status = empty_segments(), pd.DataFrame(columns=list(BATCH_STATUS_COLUMNS))
+    write_content_record(smk.output.inputs, report_dependencies(smk.params.reports_dir, smk.params.n_shards,
+                                                                smk.params.manifest)["all"])
     segments.to_parquet(smk.output.segments, index=False)
     status.to_csv(smk.output.status, index=False)
     log(f"{len(segments)} segment rows read from {int((status['rows'] > 0).sum()) if len(status) else 0} report(s); "

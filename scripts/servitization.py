@@ -4,7 +4,7 @@ import pandas as pd
 from analysis.servitization.classifier import label_segments, load_overrides, load_rules
 from analysis.servitization.measures import DENOMINATORS, MIXED_WEIGHTS, servitization_measures
 from analysis.panel import annual_consolidated
-from analysis.servitization.segments import fill_missing_from_reports
+from analysis.servitization.segments import annual_vendor_segments, fill_missing_from_reports
 from analysis.workflow import run_rule
 
 
@@ -25,10 +25,10 @@ def operating_revenue(income: pd.DataFrame, report_status: pd.DataFrame) -> pd.D
 
 
 def main(smk, log):
-    raw = pd.read_parquet(smk.input.segments)
-    vendor = raw.assign(year=raw["period_end"].dt.year.astype("int64"),
-                        source="vendor:" + raw["_source_file"].astype(str) + "#row"
-                               + raw["_source_row"].astype(str))
+    vendor, aside = annual_vendor_segments(pd.read_parquet(smk.input.segments))
+    aside.to_csv(smk.output.setaside, index=False)
+    for reason, n in aside["reason"].str.extract(r"^(interim period|exact duplicate)")[0].value_counts().items():
+        log(f"vendor segment rows set aside: {n} {reason} (listed in {smk.output.setaside})")
     segments = fill_missing_from_reports(vendor, pd.read_parquet(smk.input.report_segments))
     n_report = int(segments["source"].str.startswith("report:").sum())
     log(f"{len(segments)} segment rows ({n_report} from report tables)")
@@ -42,7 +42,8 @@ def main(smk, log):
     total = oprev if smk.params.denominator == "operating_revenue" else None
     if total is not None:
         log(f"denominator: operating revenue of {len(total)} firm-years")
-    common = {"prefer": tuple(smk.params.prefer), "tolerance": float(smk.params.tolerance)}
+    accept = [(fy.split(":")[0], int(fy.split(":")[1])) for fy in smk.params.accept_sum_mismatch]
+    common = {"prefer": tuple(smk.params.prefer), "tolerance": float(smk.params.tolerance), "accept_mismatch": accept}
     measures = servitization_measures(labeled, total_revenue=total, mixed=smk.params.mixed,
                                       denominator=smk.params.denominator, **common)
     # the other choices, for the robustness set: each mixed-line treatment, and each denominator
@@ -58,6 +59,9 @@ def main(smk, log):
                                   on=keys, how="left")
     flags = [c for c in measures.columns if c.startswith("flag_")]
     log(f"{len(measures)} firm-years; flagged: " + ", ".join(f"{c}={int(measures[c].sum())}" for c in flags))
+    n_missing = int(measures["serv_missing_reason"].notna().sum())
+    if n_missing:
+        log(f"{n_missing} firm-years without Serv: segment table fails its sum check (serv_missing_reason)")
     measures.to_parquet(smk.output.measures, index=False)
 
 

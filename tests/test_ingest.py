@@ -178,7 +178,8 @@ def test_wrong_encoding_gives_a_clear_error_naming_the_encoding(tmp_path):
     assert "bs.csv" in msg and "required column" in msg and "encoding" in msg and "gb18030" in msg
     # bytes valid in none of the supported encodings (a Latin-1 byte in a UTF-8 file)
     (tmp_path / "bs.csv").write_bytes("代码,日期\n".encode("utf-8") + "Café".encode("latin-1") + b"\n")
-    with pytest.raises(RawDataError, match=r"bs.csv: cannot decode as UTF-8, UTF-16 or GBK"):
+    with pytest.raises(RawDataError, match=r"bs.csv, row 2: byte e9 after 'Caf' is not valid UTF-8, and the file "
+                                           r"is not GBK/GB18030 or UTF-16 either"):
         read_table(tmp_path, m, "balance_sheet")
 
 

@@ -200,11 +200,15 @@ def test_ledger_reconciles_for_random_raw_panels(rows, codes, measured, by):
                                 "variables": ["roa", "size", "lev", "tobin_q"]}}
     res = build_panel({"balance_sheet": bs, "income_statement": inc, "company": company}, serv, dig, cfg)
     led = res.ledger
-    assert led["rows_remaining"].iloc[0] == len(bs)
+    # measured firm-years without any balance-sheet row enter the ledger and leave it as "balance sheet missing"
+    orphans = set(measured) - set(zip(bs["firm"], bs["period_end"].dt.year))
+    assert led["rows_remaining"].iloc[0] == len(bs) + len(orphans)
     assert (led["rows_remaining"].iloc[0] - led["rows_dropped"].cumsum() == led["rows_remaining"]).all()
-    assert led["rows_remaining"].iloc[-1] == len(res.panel) == len(bs) - len(res.dropped)
+    assert led["rows_remaining"].iloc[-1] == len(res.panel) == len(bs) + len(orphans) - len(res.dropped)
+    missing_bs = res.dropped[res.dropped["rule"] == "balance sheet missing"]
+    assert set(zip(missing_bs["firm"], missing_bs["year"].astype(int))) == orphans
     # every raw row ends in the panel or in dropped, exactly once
-    assert sorted(res.dropped["_source_row"].tolist() + res.panel["_source_row"].tolist()) == \
+    assert sorted(res.dropped["_source_row"].dropna().tolist() + res.panel["_source_row"].tolist()) == \
         sorted(bs["_source_row"].tolist())
     assert not res.panel.duplicated(["firm", "year"]).any()
     assert res.panel[["roa", "size", "lev", "growth", "serv", "dig"]].notna().all().all()

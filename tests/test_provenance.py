@@ -101,7 +101,12 @@ def test_adding_a_year_file_reruns_ingest_and_downstream_but_not_the_text_stage(
     assert new and new[0]["rows_read"] == 1 and new[0]["table"] == "income_statement"
     assert manifest["config"]["source"] == "mydata" and manifest["config"]["winsorize"]["by"] == "pooled"
     ledger = pd.read_csv(tmp_path / "data_clean" / "sample_ledger.csv")
-    assert ledger["rows_remaining"].iloc[0] == ledger_before["rows_remaining"].iloc[0]  # balance sheet unchanged
+    # balance-sheet rows unchanged; the new firm-year has no balance-sheet row: a ledger line, not a vanishing row
+    def missing_bs(led):
+        return int(led.set_index("rule")["rows_dropped"].get("balance sheet missing", 0))
+    assert ledger["rows_remaining"].iloc[0] - missing_bs(ledger) == \
+        ledger_before["rows_remaining"].iloc[0] - missing_bs(ledger_before)
+    assert missing_bs(ledger) == missing_bs(ledger_before) + 1
 
     # a config change outside the data stages reruns the manifest but not the panel
     cfg = tmp_path / "config" / "mydata.yaml"

@@ -26,6 +26,11 @@ Checks (flags, never silent corrections):
   are several, e.g. 小计 and 合计), else there is no check (``sum_check_against`` = "none"). Eliminations
   (内部抵消) are not added back: the share is computed on gross segment revenue, and a gap caused by
   eliminations is meant to show up.
+* A table whose segments do not add up to its own total row (合计; gap above ``tolerance``) is not
+  trusted: ``serv_share`` (and ``serv_dummy``) is missing and ``serv_missing_reason`` says why (the panel's
+  ledger gives it as the reason the firm-year left the sample), unless the firm-year is in
+  ``accept_mismatch`` (config ``servitization.accept_sum_mismatch``: checked by hand), which keeps the share.
+  A gap to the operating revenue given is only flagged (营业收入 includes 其他业务收入).
 * ``flag_negative_revenue``: a service/product row in the breakdown used has revenue < 0.
 * ``flag_missing_revenue``: a service/product row in the breakdown used has no revenue (ignored in sums).
 * ``flag_no_usable_breakdown``: no preferred breakdown has a service/product row.
@@ -44,7 +49,7 @@ MEASURE_COLUMNS = (
     "denominator", "segment_revenue", "reference_revenue",
     "sum_check_against", "sum_gap_rel",
     "flag_share_out_of_range", "flag_sum_mismatch", "flag_negative_revenue", "flag_missing_revenue",
-    "flag_no_usable_breakdown", "flag_mixed",
+    "flag_no_usable_breakdown", "flag_mixed", "serv_missing_reason",
 )
 MIXED_WEIGHTS = {"exclude": 0.0, "half": 0.5, "full": 1.0}
 DENOMINATORS = ("main_business", "operating_revenue")
@@ -56,13 +61,14 @@ def _join_sources(values: pd.Series) -> str:
 
 def servitization_measures(labeled: pd.DataFrame, prefer=("product", "industry"), tolerance: float = 0.01,
                            total_revenue: pd.DataFrame | None = None, mixed: str = "exclude",
-                           denominator: str = "main_business") -> pd.DataFrame:
+                           denominator: str = "main_business", accept_mismatch=()) -> pd.DataFrame:
     """One row per firm-year: serv_share, serv_breadth, serv_dummy, provenance and check flags.
 
     ``labeled`` is the output of :func:`analysis.servitization.classifier.label_segments` (needs firm,
     year, breakdown, segment, revenue, source, label, service_type; ``is_total`` is optional).
     ``prefer`` is the ordered list of breakdowns to try ("product" and/or "industry"; "region" is refused).
     ``total_revenue`` optionally gives (firm, year, revenue) to check that segments add up.
+    ``accept_mismatch``: (firm, year) pairs whose failed sum check is overridden (the share is kept).
     Output is sorted by firm, year; columns are ``MEASURE_COLUMNS``.
     """
     if isinstance(prefer, str):
@@ -190,4 +196,20 @@ def servitization_measures(labeled: pd.DataFrame, prefer=("product", "industry")
     oor = (out["serv_share"] < 0) | (out["serv_share"] > 1) | (has & (share_den <= 0))
     out["flag_share_out_of_range"] = oor.fillna(False).astype(bool)
     out["flag_no_usable_breakdown"] = ~has
+    accepted = {(str(f).zfill(6), int(y)) for f, y in accept_mismatch}
+    ok = pd.Series([(f, y) in accepted for f, y in zip(out["firm"], out["year"])], index=out.index, dtype=bool)
+    tt = out["_table_total"].astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table_gap = np.where(tt.notna() & has & (tt != 0), (den - tt) / tt.abs(),
+                             np.where(tt.notna() & has & (den != tt), np.inf, 0.0))
+    reject = pd.Series(np.abs(table_gap) > tolerance, index=out.index) & ~ok
+    out["serv_missing_reason"] = pd.Series(
+        np.where(reject, "segment table fails its sum check: segments sum to " + den.map("{:,.0f}".format)
+                 + ", its total row says " + tt.map("{:,.0f}".format)
+                 + " (gap " + pd.Series(100 * table_gap, index=out.index).map("{:+.1f}%".format)
+                 + f", tolerance {tolerance:.1%}); correct the segment rows or list the firm-year in "
+                 "servitization.accept_sum_mismatch", None),
+        index=out.index, dtype=object)
+    out.loc[reject, "serv_share"] = np.nan
+    out.loc[reject, "serv_dummy"] = pd.NA
     return out[list(MEASURE_COLUMNS)].sort_values(keys).reset_index(drop=True)

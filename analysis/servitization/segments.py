@@ -80,3 +80,33 @@ def fill_missing_from_reports(vendor: pd.DataFrame, reports: pd.DataFrame) -> pd
         return empty_segments()
     out = pd.concat(parts, ignore_index=True)
     return out[list(SEGMENT_COLUMNS)]
+
+
+SETASIDE_COLUMNS = ("firm", "year", "period_end", "breakdown", "segment", "revenue", "source", "reason")
+
+
+def annual_vendor_segments(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The vendor segment rows a firm-year's Serv is measured from, and the rows set aside with the reason.
+
+    ``raw`` is the ingested segments table (firm, period_end, breakdown, segment, revenue, cost,
+    _source_file, _source_row). Kept: rows of annual reports (period ending Dec 31), each exact duplicate
+    (same firm, date, breakdown, segment, revenue and cost) once. Set aside, one row each with its reason
+    (columns :data:`SETASIDE_COLUMNS`): interim rows (June 30 and any other date that is not a fiscal year
+    end: CSMAR exports the half-year report's segments beside the annual ones, and summing them would
+    double a firm-year's revenue) and the later copies of an exact duplicate. Returns (segments in the
+    canonical shape with ``year`` and ``source``, set-aside rows).
+    """
+    f = raw.copy()
+    f["source"] = ("vendor:" + f["_source_file"].astype(str) + "#row" + f["_source_row"].astype(str))
+    f["year"] = f["period_end"].dt.year.astype("int64")
+    annual = ((f["period_end"].dt.month == 12) & (f["period_end"].dt.day == 31)).to_numpy()
+    value_cols = [c for c in f.columns if not c.startswith("_") and c not in ("source", "year")]
+    dup = f.duplicated(subset=value_cols, keep="first").to_numpy() & annual
+    date = f["period_end"].dt.strftime("%Y-%m-%d")
+    first = f.groupby(value_cols, dropna=False, sort=False)["source"].transform("first")
+    reasons = pd.Series("", index=f.index, dtype=object)
+    reasons[~annual] = "interim period (" + date[~annual] + "), not a fiscal-year end: not summed with the annual rows"
+    reasons[dup] = "exact duplicate of " + first[dup] + ": counted once"
+    out = f[~(~annual | dup)]
+    aside = f[~annual | dup].assign(period_end=date[~annual | dup], reason=reasons[~annual | dup])
+    return out[list(SEGMENT_COLUMNS)].reset_index(drop=True), aside[list(SETASIDE_COLUMNS)].reset_index(drop=True)

@@ -12,7 +12,8 @@ which also rejoins Chinese terms broken by line ends.
 
 Status values (see :mod:`analysis.text.status`): ``ok``; ``no_text_layer`` (scanned images, would
 need OCR); ``encrypted`` (needs a user password); ``corrupt`` (not parseable); ``empty`` (no bytes,
-no pages or no text and no images). Extraction functions never raise on a bad file.
+no pages or no text and no images); ``undecodable`` (a TXT/HTML report that no tried encoding turns into
+plausible Chinese text: :func:`decode_report`). Extraction functions never raise on a bad file.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .normalize import NORMALIZE_VERSION, normalize_text
-from .status import CORRUPT, EMPTY, ENCRYPTED, NO_TEXT_LAYER, OK
+from .status import CORRUPT, EMPTY, ENCRYPTED, NO_TEXT_LAYER, OK, UNDECODABLE
 
 __all__ = [
     "EXTRACT_VERSION",
@@ -39,11 +40,14 @@ __all__ = [
     "extract_txt",
     "split_text_pages",
     "decode_bytes",
+    "decode_report",
+    "implausible",
+    "UndecodableReport",
     "strip_headers_footers",
 ]
 
 #: Part of the cache key: bump when extraction or normalization changes.
-EXTRACT_VERSION = f"pdf2-norm{NORMALIZE_VERSION}"  # 2: TXT pages from the running header
+EXTRACT_VERSION = f"pdf3-norm{NORMALIZE_VERSION}"  # 2: TXT pages from the running header; 3: undecodable
 
 #: Below this many non-whitespace characters per page on average a PDF has no usable text layer.
 MIN_CHARS_PER_PAGE = 20
@@ -223,17 +227,99 @@ def extract_pdf(source: str | Path | bytes, strip: bool = True) -> Extraction:
         doc.close()
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """Decode text bytes: BOMs, then UTF-8, then GB18030 (superset of GBK/GB2312)."""
+#: Encodings tried, in order, for a TXT/HTML report without a BOM (GB18030 is a superset of GBK/GB2312).
+TRIED_ENCODINGS = ("utf-8", "gb18030")
+#: A decoded report is plausible Chinese text only if: at most this share of its characters are control
+#: characters (NUL, ...: UTF-16 read as a byte encoding) ...
+MAX_CONTROL_SHARE = 0.001
+#: ... at least this share of its non-space characters are CJK ideographs (checked from
+#: :data:`STATS_MIN_CHARS` non-space characters on; real reports have 50-60%, tables included) ...
+MIN_CJK_SHARE = 0.1
+STATS_MIN_CHARS = 200
+#: ... and, from :data:`COMMON_MIN_CJK` ideographs on, at least this share of them are among
+#: :data:`COMMON_CJK`, characters every Chinese annual report uses all the time (about 29% in real reports;
+#: text in another encoding read as GB18030 - Big5, say - is valid but random ideographs, about 0.05%).
+MIN_COMMON_SHARE = 0.1
+COMMON_MIN_CJK = 1000
+COMMON_CJK = frozenset("的公司年报告有限业务资产本期金额元及其他产品收入营经股东会计中国人民币行管理项目")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Text of a TXT/HTML report's bytes and how it was decoded; ``problem`` is empty when the text is
+    plausible, else says why the report is undecodable (with the encodings tried)."""
+
+    text: str
+    encoding: str
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def implausible(text: str) -> str:
+    """Why ``text`` cannot be a correctly decoded Chinese annual report ('' when it can): control or
+    replacement characters, too few CJK ideographs, or ideographs that are not those of Chinese prose."""
+    if not text:
+        return ""
+    bad = len(_CONTROL.findall(text))
+    if bad > MAX_CONTROL_SHARE * len(text):
+        return (f"{bad} of {len(text)} characters are control or replacement characters "
+                "(UTF-16 without a byte-order mark, or a binary file?)")
+    ns = _WS.sub("", text)
+    cjk = _CJK.findall(ns)
+    if len(ns) >= STATS_MIN_CHARS and len(cjk) < MIN_CJK_SHARE * len(ns):
+        return (f"implausibly few CJK characters for a Chinese annual report: {len(cjk)} of {len(ns)} "
+                f"(below {MIN_CJK_SHARE:.0%})")
+    if len(cjk) >= COMMON_MIN_CJK:
+        common = sum(1 for c in cjk if c in COMMON_CJK)
+        if common < MIN_COMMON_SHARE * len(cjk):
+            return (f"the CJK characters are not those of Chinese prose: {common / len(cjk):.2%} are common "
+                    f"report characters (的, 公, 司, 年, ...), real reports have about 29% (another encoding, "
+                    "e.g. Big5, read as GB18030?)")
+    return ""
+
+
+def decode_report(data: bytes, declared: str | None = None) -> Decoded:
+    """Decode a TXT/HTML report's bytes: the declared charset (HTML meta) if it decodes, else a BOM (UTF-8,
+    UTF-16), else the first of :data:`TRIED_ENCODINGS` that decodes strictly. The result is checked with
+    :func:`implausible`; a report no encoding decodes, or whose text is implausible, has a ``problem``
+    naming every encoding tried and what went wrong (never text with replacement characters taken as ok)."""
+    tried: list[str] = []
+    candidates: list[tuple[str, bytes]] = []
+    if declared:
+        candidates.append((declared.lower().replace("gb2312", "gb18030"), data))
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace"), "utf-16"
-    for enc in ("utf-8", "gb18030"):
+        candidates.append(("utf-8-sig", data))
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates.append(("utf-16", data))
+    else:
+        candidates.extend((enc, data) for enc in TRIED_ENCODINGS)
+    for enc, raw in candidates:
         try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
+            text = raw.decode(enc)
+        except LookupError:
+            tried.append(f"{enc} (unknown encoding)")
             continue
+        except UnicodeDecodeError as exc:
+            tried.append(f"{enc} (invalid bytes at offset {exc.start})")
+            continue
+        why = implausible(text)
+        if not why:
+            return Decoded(text, enc)
+        tried.append(f"{enc} (decodes, but {why})")
+    return Decoded("", "", "undecodable: tried " + "; ".join(tried))
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Text and encoding of plain-text bytes whatever they hold (for first-page identification, where a
+    wrong guess only fails to identify): :func:`decode_report`, else UTF-8 with replacement characters."""
+    d = decode_report(data)
+    if d.ok:
+        return d.text, d.encoding
     return data.decode("utf-8", errors="replace"), "utf-8 (with replacement characters)"
 
 
@@ -297,11 +383,13 @@ def extract_txt(path: str | Path) -> Extraction:
     data, err = _read(path)
     if err:
         return err
-    text, enc = _decode(data)
-    pages = split_text_pages(text)
+    dec = decode_report(data)
+    if not dec.ok:
+        return Extraction("", 0, UNDECODABLE, dec.problem)
+    pages = split_text_pages(dec.text)
     if len(pages) > 1:
         pages = strip_headers_footers(pages)
-    reason = "" if enc in ("utf-8", "utf-8-sig") else f"decoded as {enc}"
+    reason = "" if dec.encoding in ("utf-8", "utf-8-sig") else f"decoded as {dec.encoding}"
     return _finish(pages, len(pages), OK, reason)
 
 
@@ -310,16 +398,24 @@ _TAG = re.compile(r"<[^>]+>")
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 
 
+def html_charset(data: bytes) -> str | None:
+    """The charset an HTML report declares in a <meta> tag (None without one)."""
+    m = _CHARSET.search(data[:4096])
+    return m.group(1).decode("ascii") if m else None
+
+
 def decode_bytes(data: bytes, html: bool = False) -> str:
-    """Text of a TXT or HTML report's bytes: the HTML's declared charset if any, else BOMs, UTF-8, GB18030."""
-    if html:
-        m = _CHARSET.search(data[:4096])
-        if m:
-            try:
-                return data.decode(m.group(1).decode("ascii").lower().replace("gb2312", "gb18030"))
-            except (LookupError, UnicodeDecodeError):
-                pass
-    return _decode(data)[0]
+    """Text of a TXT or HTML report's bytes (:func:`decode_report`; the HTML's declared charset first).
+
+    Raises :class:`UndecodableReport` (a ValueError) with the encodings tried when no decoding is plausible."""
+    dec = decode_report(data, html_charset(data) if html else None)
+    if not dec.ok:
+        raise UndecodableReport(dec.problem)
+    return dec.text
+
+
+class UndecodableReport(ValueError):
+    """A TXT/HTML report whose bytes no tried encoding turns into plausible Chinese text."""
 
 
 def extract_html(path: str | Path) -> Extraction:
@@ -327,9 +423,15 @@ def extract_html(path: str | Path) -> Extraction:
     data, err = _read(path)
     if err:
         return err
-    text = _SCRIPT.sub(" ", decode_bytes(data, html=True))
+    dec = decode_report(data, html_charset(data))
+    if not dec.ok:
+        return Extraction("", 0, UNDECODABLE, dec.problem)
+    text = _SCRIPT.sub(" ", dec.text)
     text = _TAG.sub("\n", text)
     text = html.unescape(text)
+    why = implausible(text)
+    if why:
+        return Extraction("", 0, UNDECODABLE, f"undecodable: {dec.encoding}: {why}")
     return _finish([drop_running_heads(text)], 1, OK)
 
 

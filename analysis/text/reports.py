@@ -53,6 +53,8 @@ __all__ = [
     "identify_from_pages",
     "identify_report",
     "report_kind",
+    "report_dependencies",
+    "report_files",
     "file_sha256",
     "process_reports",
     "process_shard",
@@ -312,6 +314,57 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     return m
 
 
+def report_files(folder: str | Path) -> list[Path]:
+    """The report files under ``folder`` (recursively; hidden files such as ``.snakemake_timestamp`` and
+    other suffixes than :data:`REPORT_SUFFIXES` are not reports), sorted."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"reports folder not found: {root}")
+    return sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def report_dependencies(folder: str | Path, n_shards: int, manifest: str | Path | None = None
+                        ) -> dict[int | str, list[tuple[str, Path | None]]]:
+    """What each shard's result depends on, for its content record (:mod:`analysis.content`): key ``k`` for
+    shard k, ``"all"`` for a job that reads every report (the revenue breakdowns). Items are (name, path)
+    for a dependency on a file's content, (name, None) for one on its name only.
+
+    Shard k depends on the content of its own files and of the manifest; on the names of the other files
+    its files' firm-years have (duplicates are resolved by name: a new revision elsewhere can turn one of its
+    files into a duplicate); and, as identification then reads first pages, on the content of every file
+    whose name does not identify it, and on every name when it has such a file itself.
+    """
+    root = Path(folder)
+    files = report_files(root)
+    man = Path(manifest) if manifest else None
+    rels = [f.relative_to(root).as_posix() for f in files]
+    ident = [identify_report(f.name) for f in files]
+    by_name = [i.ok and not i.firm.startswith(B_SHARE_PREFIXES) for i in ident]
+    shard = [shard_of(r, n_shards) for r in rels]
+    groups: dict[tuple, list[int]] = {}
+    for i, (ok, idf) in enumerate(zip(by_name, ident)):
+        if ok:
+            groups.setdefault((idf.firm, idf.year), []).append(i)
+    unnamed = [i for i, ok in enumerate(by_name) if not ok]
+    extra = [(man.as_posix(), man)] if man is not None else []
+    out: dict[int | str, list[tuple[str, Path | None]]] = {
+        "all": [(r, f) for r, f in zip(rels, files)] + extra}
+    for k in range(n_shards):
+        mine = [i for i in range(len(files)) if shard[i] == k]
+        deps = [(rels[i], files[i]) for i in mine] + [(rels[i], files[i]) for i in unnamed] + extra
+        if any(not by_name[i] for i in mine):
+            deps += [(r, None) for r in rels]
+        else:
+            for i in mine:
+                deps += [(rels[j], None) for j in groups[(ident[i].firm, ident[i].year)] if j != i]
+        named = {n for n, p in deps if p is not None}
+        out[k] = [(n, p) for n, p in deps if p is not None or n not in named]
+    return out
+
+
 def scan_reports(
     folder: str | Path, manifest: str | Path | pd.DataFrame | None = None, read_reports: bool = True
 ) -> pd.DataFrame:
@@ -328,12 +381,7 @@ def scan_reports(
     only for files that exist).
     """
     root = Path(folder)
-    if not root.is_dir():
-        raise FileNotFoundError(f"reports folder not found: {root}")
-    files = sorted(
-        p for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES and not p.name.startswith(".")
-    )
+    files = report_files(root)
     man: dict[str, tuple[str, int]] = {}
     if manifest is not None:
         mdf = manifest if isinstance(manifest, pd.DataFrame) else read_manifest(manifest)

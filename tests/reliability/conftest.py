@@ -9,12 +9,16 @@ Each case is a test marked ``@pytest.mark.outcome(kind, case="...")`` where kind
   independently).
 
 No case may end in a wrong number, a bare traceback or a silent loss: a case that did would fail.
-At the end of the run the battery prints a count by outcome class (see ``pytest_terminal_summary``).
+At the end of the run the battery prints a count by outcome class (see ``pytest_terminal_summary``); with
+the environment variable ``RELIABILITY_REPORT`` set to a path (``make battery`` sets
+bench/results/reliability_battery.md) it also writes the count and every case to that Markdown file.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -57,7 +61,31 @@ def battery_summary() -> str:
     return "\n".join(lines)
 
 
+def battery_markdown() -> str:
+    """The count by outcome class and every case with its class and result, as Markdown."""
+    by_kind = Counter((kind, status) for kind, _, status in _RESULTS.values())
+    failed = sum(n for (_, s), n in by_kind.items() if s == "failed")
+    lines = ["# Reliability battery (tests/reliability)", "",
+             "Written by `make battery` (the battery's conftest hook). Each case is one bad input or rerun; its",
+             "outcome class is what the package must do with it: a clear error, a recorded drop, a result identical",
+             "to the clean input's, or the correct number. A case that ended otherwise (a wrong number, a crash, a",
+             "silent loss) fails.", "",
+             "| outcome | passed | failed | skipped |", "|---|---:|---:|---:|"]
+    for kind in KINDS:
+        lines.append(f"| {kind} | " + " | ".join(str(by_kind.get((kind, s), 0)) for s in ("passed", "failed", "skipped"))
+                     + " |")
+    lines += ["", f"{len(_RESULTS)} cases; wrong results, crashes and silent losses (failing cases): {failed}.", "",
+              "| file | outcome | case | result |", "|---|---|---|---|"]
+    for nodeid, (kind, case, status) in sorted(_RESULTS.items()):
+        lines.append(f"| {nodeid.split('::')[0].rsplit('/', 1)[-1]} | {kind} | {case.replace('|', '/')} | {status} |")
+    return "\n".join(lines) + "\n"
+
+
 def pytest_terminal_summary(terminalreporter):
     if _RESULTS:
         terminalreporter.write_sep("-", "reliability battery")
         terminalreporter.write_line(battery_summary())
+        target = os.environ.get("RELIABILITY_REPORT")
+        if target:
+            Path(target).write_text(battery_markdown(), encoding="utf-8")
+            terminalreporter.write_line(f"written to {target}")

@@ -179,6 +179,9 @@ def test_generated_share_matches_independent_sum(data):
         tot = sum(v for n, v in lines)
         if tot == 0:
             assert math.isnan(r.serv_share)
+        elif isinstance(r.serv_missing_reason, str):  # lines that do not add up to the 合计 row: no share
+            totals = [v for bb, n, v in mine if bb == b and n == "合计"]
+            assert totals and math.isnan(r.serv_share) and "fails its sum check" in r.serv_missing_reason
         else:
             assert r.serv_share == pytest.approx(svc / tot, rel=1e-12, abs=1e-15)
             assert r.serv_dummy == int(svc > 0)
