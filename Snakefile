@@ -13,6 +13,10 @@ min_version("9.0")
 os.environ["PYTHONHASHSEED"] = "0"
 
 
+envvars:
+    "PYTHONHASHSEED",
+
+
 configfile: "config/config.yaml"
 
 
@@ -30,6 +34,7 @@ FIG_FORMATS = config["output"]["figure_formats"]
 TABLES = ["sample_selection", "descriptives", "correlations"]  # + one per result set (rules/paper.smk)
 
 
+include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/measures.smk"
 include: "rules/provenance.smk"
@@ -42,6 +47,7 @@ include: "rules/checks.smk"
 
 
 rule all:
+    default_target: True
     input:
         expand("paper/tables/{table}.{ext}", table=TABLES, ext=TABLE_FORMATS),
         expand("paper/figures/{figure}.{ext}", figure=FIGURES, ext=FIG_FORMATS),
@@ -56,7 +62,6 @@ rule all:
         ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
         ROBUSTNESS_OUTPUTS,
         CHECKS_OUTPUTS,
-    default_target: True
 
 
 # Code versions: every rule that runs a script carries a digest of that script and of the package

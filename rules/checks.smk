@@ -16,6 +16,8 @@ rule checks:
         results=expand("paper/results/checks/{check}.json", check=CHECKS),
     log:
         "logs/checks.log",
+    conda:
+        CONDA_ENV
     resources:
         runtime=30,
     params:
@@ -47,10 +49,12 @@ rule checks_tables:
         ],
     log:
         "logs/checks_tables.log",
+    conda:
+        CONDA_ENV
     params:
         checks=CHECKS,
         language=config["output"]["language"],
         formats=TABLE_FORMATS,
-        outdir="paper/tables",
+        outdir=lambda w: TABLES_DIR,
     script:
         "../scripts/checks_tables.py"

@@ -10,14 +10,16 @@ from analysis.ingest import TABLES as CANONICAL_TABLES, find_files, load_vendor_
 from analysis.content import content_trigger
 from analysis.workflow import refresh_content_records
 
-DEMO_FILES = ["TRD_Co.csv", "FS_Combas.csv", "FN_Fn045.txt", "STK_IndustryClass.csv",
-              "TRD_Year.csv", "HLD_CR.zip", "PT_LCRDSpend.csv", "PT_PatentApply.csv"]
-
-
-def demo_statement_files():
-    first, last = config["demo"]["first_year"], config["demo"]["last_year"]
-    split = (first + last) // 2
-    return [f"FS_Comins_{first}-{split}.csv", f"FS_Comins_{split + 1}-{last}.xlsx"]
+DEMO_FILES = [
+    "TRD_Co.csv",
+    "FS_Combas.csv",
+    "FN_Fn045.txt",
+    "STK_IndustryClass.csv",
+    "TRD_Year.csv",
+    "HLD_CR.zip",
+    "PT_LCRDSpend.csv",
+    "PT_PatentApply.csv",
+]
 
 
 if config["source"] == "demo":
@@ -31,27 +33,16 @@ if config["source"] == "demo":
             truth_mechanism_firm_years=f"{RAW}/truth_mechanism_firm_years.csv",
             files=[f"{RAW}/{f}" for f in DEMO_FILES + demo_statement_files()],
             reports=directory(f"{RAW}/reports"),
+        log:
+            "logs/demo_data.log",
+        conda:
+            CONDA_ENV
         params:
             demo=config["demo"],
             seed=config["seed"],
             mechanism=config["mechanism"],
-        log:
-            "logs/demo_data.log",
         script:
             "../scripts/demo_data.py"
-
-
-def raw_vendor_files(wildcards):
-    if config["source"] == "demo":
-        return [f"{RAW}/{f}" for f in DEMO_FILES + demo_statement_files()]
-    mapping = load_vendor_mapping(VENDOR_MAPPING)
-    # an entry inside a zip is read from the zip: the zip is the rule's input
-    return sorted({source_file(p).as_posix() for t in mapping.tables.values() for p in find_files(RAW, t)})
-
-
-def _vendor_deps():
-    files = (raw_vendor_files(None) if os.path.isdir(RAW) else []) + [VENDOR_MAPPING]
-    return [(f, Path(f)) for f in files if os.path.isfile(f)]
 
 
 # vendor files are inputs by their content too (analysis.content): an edit that keeps the file's time
@@ -73,9 +64,11 @@ rule ingest:
         files="data_clean/raw/files.csv",
         checks="data_clean/raw/checks.csv",
         inputs="data_clean/raw/inputs.csv",
-    params:
-        raw_dir=RAW,
     log:
         "logs/ingest.log",
+    conda:
+        CONDA_ENV
+    params:
+        raw_dir=RAW,
     script:
         "../scripts/ingest.py"

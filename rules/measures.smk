@@ -8,8 +8,11 @@ from analysis.workflow import refresh_content_records
 
 REPORTS_DIR = f"{RAW}/reports"
 REPORT_MANIFEST = [config["reports"]["manifest"]] if config["reports"]["manifest"] else []
-SERVICE_DICTIONARY_FILE = (str(SERVICE_DICTIONARY_PATH) if config["reports"]["service_dictionary"] == "default"
-                           else config["reports"]["service_dictionary"])
+SERVICE_DICTIONARY_FILE = (
+    str(SERVICE_DICTIONARY_PATH)
+    if config["reports"]["service_dictionary"] == "default"
+    else config["reports"]["service_dictionary"]
+)
 SERVICE_RULES = [] if config["servitization"]["rules"] == "default" else [config["servitization"]["rules"]]
 # Reports are inputs by their content (analysis.content): each shard job, and report_segments, records the
 # sha256 of the reports it depends on; a record the files now present contradict updates the job's trigger
@@ -17,20 +20,18 @@ SERVICE_RULES = [] if config["servitization"]["rules"] == "default" else [config
 # The folder itself is an input only when a rule makes it (the demo), for the order of jobs; its time
 # (.snakemake_timestamp) decides nothing.
 REPORTS_INPUT = [REPORTS_DIR] if config["source"] == "demo" else []
-REPORT_RECORDS = {**{k: f"data_clean/text/shard_{k}/inputs.csv" for k in SHARDS},
-                  "all": "data_clean/report_segments_inputs.csv"}
-
-
-def _report_deps():
-    if not os.path.isdir(REPORTS_DIR):  # removed: the record differs, the job reruns and says so
-        return {key: [] for key in REPORT_RECORDS}
-    return report_dependencies(REPORTS_DIR, config["reports"]["n_shards"], config["reports"]["manifest"])
+REPORT_RECORDS = {
+    **{k: f"data_clean/text/shard_{k}/inputs.csv" for k in SHARDS},
+    "all": "data_clean/report_segments_inputs.csv",
+}
 
 
 if workflow.is_main_process:
     _deps = {}
-    refresh_content_records({rec: (lambda key=key: _deps.setdefault("d", _report_deps())[key])
-                             for key, rec in REPORT_RECORDS.items()}, say=print)
+    refresh_content_records(
+        {rec: (lambda key=key: _deps.setdefault("d", _report_deps())[key]) for key, rec in REPORT_RECORDS.items()},
+        say=print,
+    )
 
 
 rule report_segments:
@@ -45,15 +46,17 @@ rule report_segments:
         segments="data_clean/report_segments.parquet",
         status="data_clean/report_segments_status.csv",
         inputs=REPORT_RECORDS["all"],
+    log:
+        "logs/report_segments.log",
+    conda:
+        CONDA_ENV
     params:
-        reports_dir=REPORTS_DIR,
+        reports_dir=lambda w: REPORTS_DIR,
         n_shards=config["reports"]["n_shards"],
         enabled=config["servitization"]["report_fallback"],
         method=config["servitization"]["report_method"],
         manifest=config["reports"]["manifest"],
         cache_dir="data_clean/text/cache",
-    log:
-        "logs/report_segments.log",
     script:
         "../scripts/report_segments.py"
 
@@ -71,6 +74,10 @@ rule servitization:
         labels="data_clean/segment_labels.csv",
         measures="data_clean/servitization.parquet",
         setaside="data_clean/segment_rows_set_aside.csv",
+    log:
+        "logs/servitization.log",
+    conda:
+        CONDA_ENV
     params:
         prefer=config["servitization"]["prefer"],
         tolerance=config["servitization"]["tolerance"],
@@ -78,8 +85,6 @@ rule servitization:
         rules=config["servitization"]["rules"],
         mixed=config["servitization"]["mixed"],
         denominator=config["servitization"]["denominator"],
-    log:
-        "logs/servitization.log",
     script:
         "../scripts/servitization.py"
 
@@ -99,13 +104,15 @@ rule count_report_shard:
         service_counts="data_clean/text/shard_{shard}/service_counts.parquet",
         service_chars="data_clean/text/shard_{shard}/service_chars.parquet",
         inputs="data_clean/text/shard_{shard}/inputs.csv",
+    log:
+        "logs/count_report_shard_{shard}.log",
+    conda:
+        CONDA_ENV
     params:
-        reports_dir=REPORTS_DIR,
+        reports_dir=lambda w: REPORTS_DIR,
         n_shards=config["reports"]["n_shards"],
         reports=config["reports"],
         cache_dir="data_clean/text/cache",
-    log:
-        "logs/count_report_shard_{shard}.log",
     script:
         "../scripts/count_report_shard.py"
 
@@ -121,10 +128,12 @@ rule digitalization:
         counts="data_clean/digital_counts.parquet",
         status="data_clean/report_status.csv",
         measures="data_clean/digitalization.parquet",
-    params:
-        reports=config["reports"],
     log:
         "logs/digitalization.log",
+    conda:
+        CONDA_ENV
+    params:
+        reports=config["reports"],
     script:
         "../scripts/digitalization.py"
 
@@ -137,9 +146,11 @@ rule service_intensity:
         dictionary=SERVICE_DICTIONARY_FILE,
     output:
         measures="data_clean/service_intensity.parquet",
-    params:
-        reports=config["reports"],
     log:
         "logs/service_intensity.log",
+    conda:
+        CONDA_ENV
+    params:
+        reports=config["reports"],
     script:
         "../scripts/service_intensity.py"

@@ -32,6 +32,8 @@ rule mechanism_measures:
         info="paper/results/mechanism/measures.json",
     log:
         "logs/mechanism_measures.log",
+    conda:
+        CONDA_ENV
     params:
         mechanism=_MECH,
     script:
@@ -49,6 +51,8 @@ rule mechanism_link:
         "logs/mechanism_{name}.log",
     wildcard_constraints:
         name="|".join(MECHANISM_RESULTS),
+    conda:
+        CONDA_ENV
     params:
         mechanism=_MECH,
         models=config["models"],
@@ -79,11 +83,13 @@ rule mechanism_tables:
         ],
     log:
         "logs/mechanism_tables.log",
+    conda:
+        CONDA_ENV
     params:
         names=list(MECHANISM_RESULTS),
         outcomes=list(_MECH["outcomes"]),
         language=config["output"]["language"],
         formats=list(MECHANISM_TABLE_FORMATS),
-        outdir="paper/tables",
+        outdir=lambda w: TABLES_DIR,
     script:
         "../scripts/mechanism_tables.py"

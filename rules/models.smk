@@ -13,6 +13,8 @@ rule estimate:
         "logs/estimate_{model}.log",
     wildcard_constraints:
         model="|".join(MODELS),
+    conda:
+        CONDA_ENV
     params:
         models=config["models"],
         seed=config["seed"],  # wild bootstrap draws

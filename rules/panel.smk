@@ -21,6 +21,8 @@ rule panel:
         winsor="data_clean/winsorize_bounds.csv",
     log:
         "logs/panel.log",
+    conda:
+        CONDA_ENV
     params:
         sample=config["sample"],
         winsorize=config["winsorize"],
@@ -40,6 +42,8 @@ rule export_panel:
         codebook_html=report("data_clean/codebook.html", caption="../report/codebook.rst", category="Data"),
     log:
         "logs/export_panel.log",
+    conda:
+        CONDA_ENV
     params:
         language=config["output"]["language"],
     script:

@@ -6,8 +6,6 @@ from pathlib import Path as _Path
 from analysis.mechanism import result_names as _mechanism_result_names
 from analysis.presentation.tables import result_sets
 
-# report() under another name: a line that starts with `report(` is read by Snakemake as its report keyword
-in_report = report
 LANGUAGE = config["output"]["language"]
 TABLE_FORMATS = list(dict.fromkeys(["md"] + config["output"]["table_formats"]))  # md feeds the paper
 CJK_FONT = config["output"].get("cjk_font")
@@ -26,26 +24,6 @@ PAPER_MECHANISM_RESULTS = (
 PAPER_MECHANISM_TABLES = ["paper/tables/mechanism_summary.md"] if config["mechanism"]["enabled"] else []
 
 
-def _caption(kind, name):
-    """Caption file of a table or figure (report/), generic when a result set has none of its own."""
-    stem = name.split("_")[0] if kind == "figure" and name.split("_")[0] in ("curve", "slope", "marginal") else name
-    path = PAPER_SRC / "report" / f"{kind}_{stem}.rst"
-    return str(path if path.exists() else PAPER_SRC / "report" / f"{kind}_result_set.rst")
-
-
-def _table_outputs():
-    outs = []
-    for t in TABLES:
-        for ext in TABLE_FORMATS:
-            path = f"paper/tables/{t}.{ext}"
-            outs.append(
-                in_report(path, caption=_caption("table", t), category="Tables", subcategory=t)
-                if ext == "html"
-                else path
-            )
-    return outs
-
-
 rule tables:
     """Every table (sample selection, descriptives, correlations, one per result set) in every format."""
     input:
@@ -56,12 +34,14 @@ rule tables:
         _table_outputs(),
     log:
         "logs/tables.log",
+    conda:
+        CONDA_ENV
     params:
         language=LANGUAGE,
         parentheses=config["output"]["parentheses"],
         formats=TABLE_FORMATS,
         tables=TABLES,
-        outdir="paper/tables",
+        outdir=lambda w: TABLES_DIR,
     script:
         "../scripts/tables.py"
 
@@ -83,6 +63,8 @@ rule figure_curve:
         ],
     log:
         "logs/figure_curve_{outcome}.log",
+    conda:
+        CONDA_ENV
     params:
         language=LANGUAGE,
         font=CJK_FONT,
@@ -107,6 +89,8 @@ rule figure_slope:
         ],
     log:
         "logs/figure_slope_{outcome}.log",
+    conda:
+        CONDA_ENV
     params:
         language=LANGUAGE,
         font=CJK_FONT,
@@ -133,6 +117,8 @@ rule figure_marginal:
         ],
     log:
         "logs/figure_marginal_{outcome}.log",
+    conda:
+        CONDA_ENV
     params:
         language=LANGUAGE,
         font=CJK_FONT,
@@ -159,6 +145,8 @@ rule figure_distributions:
         ],
     log:
         "logs/figure_distributions.log",
+    conda:
+        CONDA_ENV
     params:
         language=LANGUAGE,
         font=CJK_FONT,
@@ -180,6 +168,8 @@ rule paper_numbers:
         json="paper/generated/macros.json",
     log:
         "logs/paper_numbers.log",
+    conda:
+        CONDA_ENV
     params:
         language=LANGUAGE,
         mechanism_outcome=_MECH_OUTCOME,
@@ -201,8 +191,10 @@ rule paper_markdown:
         html=report("paper/generated/paper.html", caption="../report/paper.rst", category="Paper"),
     log:
         "logs/paper_markdown.log",
+    conda:
+        CONDA_ENV
     params:
-        figures_dir="paper/figures",
+        figures_dir=lambda w: FIGURES_DIR,
         language=LANGUAGE,
     script:
         "../scripts/paper_markdown.py"
@@ -226,5 +218,7 @@ rule notebook:
         html=report("paper/generated/notebook.html", caption="../report/notebook.rst", category="Paper"),
     log:
         "logs/notebook.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/notebook.py"

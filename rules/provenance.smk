@@ -1,15 +1,6 @@
 # Provenance: what went in (raw files and their hashes), with which configuration and code.
 
 
-def _plain(obj):
-    """The resolved config as plain dicts/lists (Snakemake's Config objects are dict subclasses)."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj
-
-
 rule manifest:
     """data_clean/manifest.json: every raw input (path, bytes, sha256, rows read), the resolved
     config, package versions and the git commit. No timestamps: two runs give the same bytes."""
@@ -22,10 +13,12 @@ rule manifest:
         report_record=REPORT_RECORDS["all"],
     output:
         manifest="data_clean/manifest.json",
-    params:
-        reports_dir=REPORTS_DIR,
-        config=_plain(config),
     log:
         "logs/manifest.log",
+    conda:
+        CONDA_ENV
+    params:
+        reports_dir=lambda w: REPORTS_DIR,
+        config=_plain(config),
     script:
         "../scripts/manifest.py"

@@ -35,6 +35,8 @@ rule robustness_models:
         baseline="paper/results/robustness/baseline.json",
     log:
         "logs/robustness_models.log",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=30,
@@ -69,6 +71,8 @@ rule robustness_table:
         ],
     log:
         "logs/robustness_table.log",
+    conda:
+        CONDA_ENV
     params:
         alpha=config["models"]["alpha"],
         language=config["output"]["language"],
@@ -97,6 +101,8 @@ rule figure_robustness:
         ],
     log:
         "logs/figure_robustness.log",
+    conda:
+        CONDA_ENV
     params:
         alpha=config["models"]["alpha"],
         language=config["output"]["language"],
@@ -116,6 +122,8 @@ rule speccurve_shard:
         "logs/speccurve_shard_{shard}.log",
     wildcard_constraints:
         shard="|".join(SPECCURVE_SHARDS) or "none",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=60,
@@ -135,6 +143,8 @@ rule speccurve:
         summary="paper/results/speccurve/summary.json",
     log:
         "logs/speccurve.log",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=15,
@@ -174,6 +184,8 @@ rule speccurve_table:
         ],
     log:
         "logs/speccurve_table.log",
+    conda:
+        CONDA_ENV
     params:
         sort_by=_ROBUST["speccurve"]["sort_by"] if SPECCURVE else None,
         alpha=config["models"]["alpha"],
