@@ -62,7 +62,8 @@ def test_editing_a_module_reruns_exactly_the_rules_that_run_it(tmp_path):
     for name in ("analysis", "scripts", "rules", "config", "paper", "report", "notebooks"):
         shutil.copytree(REPO / name, work / name, ignore=shutil.ignore_patterns("__pycache__", "results", "tables",
                                                                                "figures", "generated"))
-    shutil.copy(REPO / "Snakefile", work / "Snakefile")
+    for name in ("Snakefile", "environment.yml", "requirements.lock"):  # the rules' software environment
+        shutil.copy(REPO / name, work / name)
     env = {**os.environ, "PYTHONPATH": str(work)}  # the scripts import the copied package
     # a small demo (what is tested is which rules rerun, not the numbers)
     (work / "config" / "test_config.yaml").write_text(
