@@ -139,16 +139,19 @@ def add_statistics(result: ModelResult, spec: ModelSpec, options: ModelOptions, 
 
 
 def estimate_inverted_u(frame: pd.DataFrame, spec: ModelSpec, options: ModelOptions, *, method: str = "ols",
-                        details: bool = True, two_lines: bool = False) -> ModelResult:
+                        details: bool = True, two_lines: bool = False, return_fit: bool = False):
     """The model step: fit ``spec`` on ``frame`` and add the U-test and moderation statistics; with
-    ``two_lines`` (the main tables), Simonsohn's two-lines test of a quadratic (unmoderated) OLS model."""
+    ``two_lines`` (the main tables), Simonsohn's two-lines test of a quadratic (unmoderated) OLS model.
+
+    Returns the :class:`ModelResult`; with ``return_fit``, ``(result, pyfixest fit)`` for the steps
+    that need the fitted model itself (the wild cluster bootstrap, the linearmodels cross-check)."""
     result, f = fit(frame, spec, options, method)
     result = add_statistics(result, spec, options, details=details)
     if two_lines and not spec.moderator and f is not None:
         from analysis.estimation import estimation_sample
 
         result.extras["two_lines"] = two_lines_test(frame, spec, options, estimation_sample(frame, f).index)
-    return result
+    return (result, f) if return_fit else result
 
 
 def two_lines_test(frame: pd.DataFrame, spec: ModelSpec, options: ModelOptions, sample_index=None) -> dict[str, Any]:

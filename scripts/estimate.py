@@ -1,16 +1,10 @@
 """Rule estimate: fit one model and save its tidy result (coefficients, vcov, U-test, moderation,
 two-lines test), through the one model step :mod:`analysis.models`."""
-import math
-
 import pandas as pd
 
-from analysis.estimation import bootstrap_results, check_panel_size, estimation_sample
-from analysis.models import ModelOptions, add_statistics, fit, specs_from_config, two_lines_test
+from analysis.estimation import bootstrap_results, check_panel_size
+from analysis.models import ModelOptions, estimate_inverted_u, specs_from_config
 from analysis.workflow import run_rule, write_json
-
-
-def _power_of_ten_above(x: float) -> float:
-    return float(10.0 ** math.ceil(math.log10(max(x, 1e-300))))
 
 
 def main(smk, log):
@@ -21,8 +15,7 @@ def main(smk, log):
     check_panel_size(panel, pd.read_csv(smk.input.ledger), int(models["min_observations"]))
     log(f"fitting {spec.formula} (standard errors: {spec.se}"
         + (f" by {spec.cluster}" if spec.cluster else "") + f") on {len(panel)} firm-years")
-    result, pf_fit = fit(panel, spec, options)
-    result = add_statistics(result, spec, options)
+    result, pf_fit = estimate_inverted_u(panel, spec, options, two_lines=True, return_fit=True)
     ut = result.extras["utest"]
     params = result.params()
     log(f"N={result.n_obs}, clusters={result.n_clusters}, t df={result.df_t:g}; b({spec.x})={params[spec.x]:.4f}, "
@@ -32,8 +25,7 @@ def main(smk, log):
         flat = result.extras["flattening"]
         log(f"flattening: b5={flat['estimate']:.4f}, one-sided p={flat['p_one_sided']:.4f}")
     else:
-        tl = two_lines_test(panel, spec, options, estimation_sample(panel, pf_fit).index)
-        result.extras["two_lines"] = tl
+        tl = result.extras["two_lines"]
         log(f"two-lines test: slopes {tl['b1']:.4f} (p={tl['p1']:.4f}) and {tl['b2']:.4f} (p={tl['p2']:.4f}) "
             f"at Serv = {tl['breakpoint']:.4f}; inverted U supported: {tl['supported']}")
     boot = models["bootstrap"]
@@ -48,12 +40,7 @@ def main(smk, log):
         from analysis.inference.crosscheck import crosscheck
 
         cc = crosscheck(panel, spec, pf_fit)
-        # rounding noise (~1e-14) is not byte-stable: record power-of-ten bounds and the verdict
-        result.extras["crosscheck_linearmodels"] = {
-            "coef_max_abs_diff_below": _power_of_ten_above(cc.max_abs_diff_coef),
-            "se_max_abs_diff_below": _power_of_ten_above(cc.max_abs_diff_se),
-            "coef_equal_1e-8": cc.max_abs_diff_coef < 1e-8, "se_equal_1e-6": cc.max_abs_diff_se < 1e-6,
-            "note": cc.note}
+        result.extras["crosscheck_linearmodels"] = cc.record()
         log(f"linearmodels cross-check: max |diff| coef {cc.max_abs_diff_coef:.1e}, se {cc.max_abs_diff_se:.1e}")
     write_json(smk.output.result, result.to_dict())
 

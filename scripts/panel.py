@@ -2,6 +2,7 @@
 import pandas as pd
 
 from analysis.panel import build_panel
+from analysis.servitization.measures import ALTERNATIVE_SERV
 from analysis.workflow import run_rule
 
 TABLES = ("company", "balance_sheet", "income_statement", "industry_history", "st_history",
@@ -11,11 +12,9 @@ TABLES = ("company", "balance_sheet", "income_statement", "industry_history", "s
 def main(smk, log):
     tables = {name: pd.read_parquet(smk.input[name]) for name in TABLES}
     serv = pd.read_parquet(smk.input.servitization)
-    alternatives = {"serv_share_mixed_half": "serv_mixed_half", "serv_share_mixed_full": "serv_mixed_full",
-                    "serv_share_operating_revenue": "serv_oprev"}  # robustness choices of Serv
-    serv = serv.loc[~serv["flag_no_usable_breakdown"],
-                    ["firm", "year", "serv_share", "serv_breadth", "serv_dummy", "serv_missing_reason", *alternatives]]
-    serv = serv.rename(columns={"serv_share": "serv", **alternatives})
+    serv = serv.loc[~serv["flag_no_usable_breakdown"], ["firm", "year", "serv_share", "serv_breadth", "serv_dummy",
+                                                        "serv_missing_reason", *ALTERNATIVE_SERV]]
+    serv = serv.rename(columns={"serv_share": "serv", **ALTERNATIVE_SERV})
     dig = pd.read_parquet(smk.input.digitalization)
     cfg = dict(smk.params.sample)
     cfg["winsorize"] = dict(smk.params.winsorize)

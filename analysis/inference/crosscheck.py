@@ -29,6 +29,8 @@ in tests/inference/test_crosscheck.py):
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -57,6 +59,17 @@ class CrossCheck:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def record(self) -> dict[str, Any]:
+        """What a saved result keeps: rounding noise (~1e-14) is not byte-stable across machines, so
+        the differences are recorded as power-of-ten bounds with the verdict."""
+        def above(x: float) -> float:
+            return float(10.0 ** math.ceil(math.log10(max(x, 1e-300))))
+
+        return {"coef_max_abs_diff_below": above(self.max_abs_diff_coef),
+                "se_max_abs_diff_below": above(self.max_abs_diff_se),
+                "coef_equal_1e-8": self.max_abs_diff_coef < 1e-8, "se_equal_1e-6": self.max_abs_diff_se < 1e-6,
+                "note": self.note}
 
 
 def _dummies(values: pd.Series, name: str) -> pd.DataFrame:

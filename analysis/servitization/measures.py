@@ -213,3 +213,42 @@ def servitization_measures(labeled: pd.DataFrame, prefer=("product", "industry")
     out.loc[reject, "serv_share"] = np.nan
     out.loc[reject, "serv_dummy"] = pd.NA
     return out[list(MEASURE_COLUMNS)].sort_values(keys).reset_index(drop=True)
+
+
+# The robustness choices of Serv: column of the measures -> panel variable (config robustness.serv).
+ALTERNATIVE_SERV = {"serv_share_mixed_half": "serv_mixed_half", "serv_share_mixed_full": "serv_mixed_full",
+                    "serv_share_operating_revenue": "serv_oprev"}
+
+
+def operating_revenue(income_annual: pd.DataFrame, report_status: pd.DataFrame) -> pd.DataFrame:
+    """(firm, year, revenue): the consolidated annual income statement's 营业收入 (``income_annual``:
+    firm, year, operating_revenue), else the 营业收入 of the report's key-figures table (the report
+    status table's ``operating_revenue``); one row per firm-year, the income statement first."""
+    inc = income_annual[["firm", "year", "operating_revenue"]].rename(columns={"operating_revenue": "revenue"})
+    inc = inc[inc["revenue"].notna()]
+    rep = pd.DataFrame(columns=["firm", "year", "revenue"])
+    if len(report_status) and "operating_revenue" in report_status.columns:
+        rep = report_status.loc[report_status["operating_revenue"].notna(), ["firm", "year", "operating_revenue"]]
+        rep = rep.rename(columns={"operating_revenue": "revenue"}).dropna(subset=["firm", "year"])
+        rep = rep.assign(firm=rep["firm"].astype(str).str.zfill(6), year=rep["year"].astype("int64"))
+    have = set(zip(inc["firm"], inc["year"]))
+    rep = rep[[(f, y) not in have for f, y in zip(rep["firm"], rep["year"])]]
+    out = pd.concat([inc.assign(year=inc["year"].astype("int64")), rep], ignore_index=True)
+    return out.drop_duplicates(["firm", "year"], keep="first")
+
+
+def measures_with_alternatives(labeled: pd.DataFrame, oprev: pd.DataFrame, *, mixed: str, denominator: str,
+                               **common) -> pd.DataFrame:
+    """The configured measures plus, for the robustness set, the share under each mixed-line treatment
+    (``serv_share_mixed_<treatment>``) and each denominator (``serv_share_<denominator>``); ``oprev``
+    is :func:`operating_revenue`; ``common``: prefer, tolerance, accept_mismatch."""
+    total = oprev if denominator == "operating_revenue" else None
+    measures = servitization_measures(labeled, total_revenue=total, mixed=mixed, denominator=denominator, **common)
+    keys = ["firm", "year"]
+    alternatives = [(f"serv_share_mixed_{m}", dict(total_revenue=total, mixed=m, denominator=denominator))
+                    for m in MIXED_WEIGHTS]
+    alternatives += [(f"serv_share_{d}", dict(total_revenue=oprev, mixed=mixed, denominator=d)) for d in DENOMINATORS]
+    for name, kw in alternatives:
+        alt = servitization_measures(labeled, **kw, **common)
+        measures = measures.merge(alt[keys + ["serv_share"]].rename(columns={"serv_share": name}), on=keys, how="left")
+    return measures

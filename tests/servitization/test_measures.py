@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.servitization.classifier import label_segments, load_rules
-from analysis.servitization.measures import MEASURE_COLUMNS, servitization_measures
+from analysis.servitization.measures import (ALTERNATIVE_SERV, MEASURE_COLUMNS, measures_with_alternatives,
+                                           operating_revenue, servitization_measures)
 from analysis.servitization.segments import coerce_segments, fill_missing_from_reports
 
 RULES = load_rules()
@@ -218,3 +219,29 @@ def test_operating_revenue_denominator():
         servitization_measures(lab, denominator="operating_revenue")
     with pytest.raises(ValueError, match="mixed must be one of"):
         servitization_measures(lab, mixed="some")
+
+
+def test_operating_revenue_prefers_the_income_statement_then_the_report():
+    income = pd.DataFrame({"firm": ["000001", "000002"], "year": [2020, 2020], "operating_revenue": [250.0, np.nan]})
+    status = pd.DataFrame({"firm": ["1", "2", "3"], "year": [2020, 2020, 2019],
+                           "operating_revenue": [999.0, 300.0, np.nan]})
+    got = operating_revenue(income, status).sort_values(["firm", "year"]).reset_index(drop=True)
+    # 000001: the statement's 250 beats the report's 999; 000002: the statement has none, the report 300;
+    # 000003: neither
+    assert got.to_dict("records") == [{"firm": "000001", "year": 2020, "revenue": 250.0},
+                                      {"firm": "000002", "year": 2020, "revenue": 300.0}]
+
+
+def test_alternatives_are_the_shares_under_each_choice():
+    lab = _mixed_frame()
+    oprev = pd.DataFrame({"firm": ["000001"], "year": [2020], "revenue": [250.0]})
+    m = measures_with_alternatives(lab, oprev, mixed="exclude", denominator="main_business").iloc[0]
+    # hand values from _mixed_frame: service 20, product 100, mixed 80; operating revenue 250
+    assert m.serv_share == pytest.approx(20 / 200)
+    assert (m.serv_share_mixed_exclude, m.serv_share_mixed_half, m.serv_share_mixed_full) == (
+        pytest.approx(20 / 200), pytest.approx(60 / 200), pytest.approx(100 / 200))
+    assert (m.serv_share_main_business, m.serv_share_operating_revenue) == (pytest.approx(20 / 200),
+                                                                           pytest.approx(20 / 250))
+    half = measures_with_alternatives(lab, oprev, mixed="half", denominator="operating_revenue").iloc[0]
+    assert half.serv_share == pytest.approx(60 / 250) and half.serv_share_mixed_full == pytest.approx(100 / 250)
+    assert set(ALTERNATIVE_SERV) <= set(m.index)
