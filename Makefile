@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CORES  ?= all
 CONFIG ?= config/config.yaml
+# test processes (pytest-xdist): one per core; TEST_WORKERS=0 runs the suite in one process
+TEST_WORKERS ?= auto
 
 .PHONY: setup reproduce test test-fast battery bench slurm-local slurm-check lock clean distclean
 
@@ -22,7 +24,7 @@ reproduce: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --printshellcmds
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 # the bad-input and rerun battery alone, with its count by outcome class kept in bench/results
 battery: $(STAMP)

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_snakemake
+from tests.test_readme import HOWTO_EDITS, HOWTO_EXTRAS, howto_run  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -27,20 +28,19 @@ ABSENT_IN_DEMO = {"dig_intangible"}
 
 #: A smaller specification curve for the matrix runs (32 specifications: every dimension the curve's
 #: code distinguishes still varies, outcome and Serv measure excepted).
-SMALL_CURVE = {"robustness": {"speccurve": {"outcome": ["roa"], "serv": ["serv"]}},
-               "mechanism": {"mediation": {"reps": 99}}}
+SMALL_CURVE = {"robustness": {"speccurve": {"outcome": ["roa"], "serv": ["serv"]}}}
 
 CASES = {
-    # two-way clustering, MD&A section, Chinese output, mechanism off, an added control
-    "twoway_mdna_zh_nomech_age": {
-        "models": {"cluster": "firm+year", "controls": ["size", "lev", "growth", "age"]},
-        "reports": {"section": "mdna"},
-        "output": {"language": "zh", "notebook": False},
-        "mechanism": {"enabled": False},
-    },
-    # classical errors, mechanism on (its moderation link through the same model step)
-    "iid": {"models": {"se": "iid"}, "output": {"notebook": False}},
+    # two-way clustering, MD&A section, Chinese output, mechanism off, an added control: the README's
+    # how-to run (tests/test_readme.py) is this case, and its checks below run on that run
+    "twoway_mdna_zh_nomech_age": {**HOWTO_EXTRAS, **HOWTO_EDITS, "output": {"language": "zh", "notebook": False}},
+    # classical errors, mechanism on (its moderation link through the same model step; one outcome
+    # keeps the rerun short) and short checks
+    "iid": {"models": {"se": "iid"}, "output": {"notebook": False},
+            "mechanism": {"outcomes": ["roa"], "mediation": {"reps": 99}},
+            "checks": {"placebo_reps": 10, "permutation_reps": 10}},
 }
+HOWTO_CASE = "twoway_mdna_zh_nomech_age"
 
 
 def _deep_update(base: dict, new: dict) -> dict:
@@ -54,6 +54,8 @@ def case(request, demo_run, tmp_path_factory):
     from tests.conftest import copy_run
 
     name = request.param
+    if name == HOWTO_CASE:
+        return name, request.getfixturevalue("howto_run")["run"], CASES[name]
     work = copy_run(demo_run, tmp_path_factory.mktemp(name) / "run")
     cfg = yaml.safe_load((work / "config" / "test_config.yaml").read_text(encoding="utf-8"))
     cfg = _deep_update(_deep_update(cfg, SMALL_CURVE), CASES[name])

@@ -251,7 +251,8 @@ def test_link_c_recovers_the_b_path_and_the_direct_path(run):
         assert r["estimate"] == pytest.approx(float(g @ b), rel=1e-9)
         assert r["se"] == pytest.approx(float(np.sqrt(g @ V @ g)), rel=1e-9)
     ind = med["indirect"]
-    assert ind["ci_lower"] <= ind["estimate"] <= ind["ci_upper"] and ind["reps"] == 499
+    # config/test_config.yaml: mechanism.mediation.reps 199
+    assert ind["ci_lower"] <= ind["estimate"] <= ind["ci_upper"] and ind["reps"] == 199
     assert len(med["indirect_at"]) == 3 and len(med["assumptions"]) >= 3
 
 

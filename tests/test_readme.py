@@ -5,6 +5,7 @@ and the Python API example (executed from the README text itself)."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 import subprocess
 import sys
@@ -53,56 +54,86 @@ def _run(run: Path, cmd: str) -> subprocess.CompletedProcess:
     return proc
 
 
+#: What the test adds to the README's two edits (two-way clustering, the control Age) before
+#: `servparadox run`, and the language of the README's last step: together the configuration-matrix
+#: case ``twoway_mdna_zh_nomech_age`` of tests/test_config_matrix.py, whose checks run on this run.
+HOWTO_EXTRAS = {
+    "reports": {"section": "mdna"},
+    "mechanism": {"enabled": False},
+    "output": {"notebook": False},
+    # a 32-specification curve: every dimension the curve's code distinguishes still varies
+    "robustness": {"speccurve": {"outcome": ["roa"], "serv": ["serv"]}},
+    "checks": {"placebo_reps": 10, "permutation_reps": 10},
+}
+HOWTO_EDITS = {"models": {"cluster": "firm+year", "controls": ["size", "lev", "growth", "age"]}}
+
+
+def _deep_update(base: dict, new: dict) -> dict:
+    for k, v in new.items():
+        base[k] = _deep_update(dict(base.get(k) or {}), v) if isinstance(v, dict) else v
+    return base
+
+
+@pytest.fixture(scope="session")
+def howto_run(demo_run, request) -> dict:
+    """A copy of the test run taken through the README's how-to commands, as printed (built once per
+    session, shared by the test processes). Each step's own checks are made as it runs (later steps
+    change the run); the commands' outputs are returned, with the folder as ``run``."""
+    from tests.conftest import build_once, copy_run
+
+    def build(folder: Path) -> None:
+        run = copy_run(demo_run, folder)
+        # the README's commands use config/config.yaml: make it the test configuration (same merged
+        # settings; keys in the order Snakemake's merge gives them, so that no rule sees changed params)
+        test = yaml.safe_load((run / "config" / "test_config.yaml").read_text(encoding="utf-8"))
+        cfg = copy.deepcopy(test)
+        update_config(cfg, yaml.safe_load((run / "config" / "config.yaml").read_text(encoding="utf-8")))
+        update_config(cfg, test)
+        (run / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True),
+                                                    encoding="utf-8")
+        (run / "config" / "test_config.yaml").write_text("{}\n", encoding="utf-8")
+        out = {}
+
+        status = _run(run, COMMANDS["status"])
+        assert "estimate" not in status.stdout  # nothing to estimate: the copy is up to date
+
+        _run(run, COMMANDS["export"])
+        dta = pd.read_stata(run / "data_clean" / "panel.dta")
+        assert len(dta) == len(pd.read_parquet(run / "data_clean" / "panel.parquet"))
+
+        before = (run / "paper" / "results" / "baseline_roa.json").read_bytes()
+        other = (run / "paper" / "results" / "moderation_roa.json").stat().st_mtime_ns
+        rerun = _run(run, COMMANDS["rerun_one"])
+        assert re.search(r"^estimate\s+1$", rerun.stdout + rerun.stderr, re.M)  # job stats: one estimate
+        assert (run / "paper" / "results" / "moderation_roa.json").stat().st_mtime_ns == other  # the other kept
+        assert (run / "paper" / "results" / "baseline_roa.json").read_bytes() == before  # same numbers again
+
+        out["fit"] = _run(run, COMMANDS["fit"]).stdout
+        example = subprocess.run([sys.executable, "-c", _python_example()], cwd=run, capture_output=True,
+                                 text=True, timeout=600)
+        assert example.returncode == 0, example.stderr[-3000:]
+        out["example"] = example.stdout
+
+        # change the clustering and add a control (the README's edits), then `servparadox run`
+        _deep_update(cfg, HOWTO_EXTRAS)
+        _deep_update(cfg, HOWTO_EDITS)
+        (run / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True),
+                                                    encoding="utf-8")
+        _run(run, COMMANDS["clustering"])
+        out["baseline_en"] = (run / "paper" / "tables" / "baseline.md").read_text(encoding="utf-8")
+        zh = _run(run, COMMANDS["chinese"])
+        out["zh"] = zh.stdout + zh.stderr
+        (folder.parent / "howto_run.json").write_text(json.dumps(out), encoding="utf-8")
+
+    run = build_once(request.config, "howto_run", build)
+    return {"run": run, **json.loads((run.parent / "howto_run.json").read_text(encoding="utf-8"))}
+
+
 @pytest.mark.slow
-def test_every_howto_command_runs_as_printed(demo_copy):
-    run = demo_copy
-    # the README's commands use config/config.yaml: make it the test configuration (same merged settings)
-    # (keys in the order Snakemake's merge gives them, so that no rule sees changed params)
-    test = yaml.safe_load((run / "config" / "test_config.yaml").read_text(encoding="utf-8"))
-    cfg = copy.deepcopy(test)
-    update_config(cfg, yaml.safe_load((run / "config" / "config.yaml").read_text(encoding="utf-8")))
-    update_config(cfg, test)
-    (run / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True),
-                                                encoding="utf-8")
-    (run / "config" / "test_config.yaml").write_text("{}\n", encoding="utf-8")
-
-    status = _run(run, COMMANDS["status"])
-    assert "estimate" not in status.stdout  # nothing to estimate: the copy is up to date
-
-    _run(run, COMMANDS["export"])
-    dta = pd.read_stata(run / "data_clean" / "panel.dta")
-    assert len(dta) == len(pd.read_parquet(run / "data_clean" / "panel.parquet"))
-
-    before = (run / "paper" / "results" / "baseline_roa.json").read_bytes()
-    other = (run / "paper" / "results" / "moderation_roa.json").stat().st_mtime_ns
-    out = _run(run, COMMANDS["rerun_one"])
-    assert re.search(r"^estimate\s+1$", out.stdout + out.stderr, re.M)  # Snakemake's job stats: one estimate
-    assert (run / "paper" / "results" / "moderation_roa.json").stat().st_mtime_ns == other  # the other model kept
-    assert (run / "paper" / "results" / "baseline_roa.json").read_bytes() == before  # same numbers again
-
-    fit = _run(run, COMMANDS["fit"])
-    assert "Serv²" in fit.stdout and (run / "my_table.docx").is_file()
-
-    ex = subprocess.run([sys.executable, "-c", _python_example()], cwd=run, capture_output=True, text=True,
-                        timeout=600)
-    assert ex.returncode == 0, ex.stderr[-3000:]
-    assert "turning point" in ex.stdout and (run / "my_tables" / "roa.docx").is_file()
-
-    # change the clustering and add a control (the README's edits), then `servparadox run`; the rerun is
-    # kept short by a one-specification curve and no mechanism stage (the full matrix of options runs in
-    # tests/test_config_matrix.py)
-    cfg["mechanism"]["enabled"] = False
-    cfg["robustness"]["speccurve"].update(outcome=["roa"], serv=["serv"], dig=["dig"], controls=["main"],
-                                          fixed_effects=["main"], winsorize=["as_built"], sample=["all"])
-    cfg["checks"].update(placebo_reps=10, permutation_reps=10)
-    cfg["models"]["cluster"] = "firm+year"
-    cfg["models"]["controls"] = ["size", "lev", "growth", "age"]
-    (run / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True),
-                                                encoding="utf-8")
-    _run(run, COMMANDS["clustering"])
-    baseline = (run / "paper" / "tables" / "baseline.md").read_text(encoding="utf-8")
-    assert "clustered two-way by firm & year" in baseline and "| Age |" in baseline
-
-    zh = _run(run, COMMANDS["chinese"])
-    assert "rule estimate:" not in zh.stdout + zh.stderr
+def test_every_howto_command_runs_as_printed(howto_run):
+    run = howto_run["run"]
+    assert "Serv²" in howto_run["fit"] and (run / "my_table.docx").is_file()
+    assert "turning point" in howto_run["example"] and (run / "my_tables" / "roa.docx").is_file()
+    assert "clustered two-way by firm & year" in howto_run["baseline_en"] and "| Age |" in howto_run["baseline_en"]
+    assert "rule estimate:" not in howto_run["zh"]
     assert "服务化与企业绩效" in (run / "paper" / "tables" / "baseline.md").read_text(encoding="utf-8")
