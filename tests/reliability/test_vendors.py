@@ -547,3 +547,36 @@ def test_genuine_csmar_download_to_panel(tmp_path):
     assert p.loc[("000651", 2019), "soe"] == 1            # TRD_Co's OWNERSHIPTYPE
     assert np.isnan(p.loc[("002031", 2019), "soe"])       # no ownership that year: missing, not 0
     assert p.loc[("002031", 2020), "soe"] == 0            # 民营,外资 (EN_EquityNatureAll)
+
+
+# --------------------------------------------------------------------------- provinces (regions)
+
+TRD_CO_PROVINCE = ["Stkcd", "Stknme", "Estbdt", "Listdt", "Nnindcd", "OWNERSHIPTYPE", "PROVINCE"]
+
+
+@outcome("error", case="a province that is none of the 31 (香港, a typo) in TRD_Co stops ingest naming file, "
+                       "column, row and value")
+def test_unknown_province_is_named(tmp_path):
+    _write(tmp_path / "TRD_Co.csv", [TRD_CO_PROVINCE,
+                                     ["651", "格力电器", "1989-12-13", "1996-11-18", "C38", "国企", "广东省"],
+                                     ["2", "万科A", "1984-05-30", "1991-01-29", "K70", "国企", "广冬"]])
+    co = read_table(tmp_path, CSMAR, "company")
+    with pytest.raises(RawDataError) as err:
+        validate_table(co, "company", CSMAR.tables["company"])
+    msg = str(err.value)
+    assert "TRD_Co.csv" in msg and "PROVINCE" in msg and "row 3" in msg and "'广冬'" in msg and "31 provinces" in msg
+
+
+@outcome("correct", case="provinces in full, short, English and full-width forms give the region of the NBS list")
+def test_province_forms_give_one_region(tmp_path):
+    rows = _panel_rows(n_firms=5, years=(2019, 2020))
+    header = rows[0] + ["省份"]
+    forms = ["广东省", " 广东 ", "ＧＵＡＮＧＤＯＮＧ", "内蒙古", "黑龙江省"]
+    body = [r + [forms[int(r[0]) - 600000]] for r in rows[1:]]
+    _write(tmp_path / "panel.csv", [header, *body])
+    text = MAPPING.replace("所有制: ownership}", "所有制: ownership, 省份: province}")
+    t = _tables(tmp_path, _mapping(tmp_path, text))
+    panel = build_panel(t, *_measures(t), _cfg()).panel
+    got = panel.groupby("firm")[["province", "region"]].first()
+    assert got.to_dict("list") == {"province": ["广东省", "广东省", "广东省", "内蒙古自治区", "黑龙江省"],
+                                   "region": ["east", "east", "east", "west", "central"]}
