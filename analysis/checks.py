@@ -140,7 +140,7 @@ HETEROGENEITY: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def heterogeneity(panel: pd.DataFrame, spec: ModelSpec, options: ModelOptions, by: str, groups: Mapping[str, Any],
-                  reps: int, seed: int, min_obs: int = 30) -> dict[str, Any]:
+                  reps: int, seed: int, min_obs: int) -> dict[str, Any]:
     """The model ``spec`` within each group of column ``by`` (``groups``: name -> value, in table order)
     and, for every pair of groups that could be estimated, the difference of b2 with the Fisher
     permutation p of :func:`group_difference` (the pair's firms' labels permuted ``reps`` times, seeded
@@ -149,8 +149,8 @@ def heterogeneity(panel: pd.DataFrame, spec: ModelSpec, options: ModelOptions, b
     A firm belongs to the group of its first firm-year in ``panel`` (its region never changes; a firm
     whose ownership changes stays in its first group), so that the columns are exactly the groups the
     permutation test compares. Firm-years whose ``by`` is missing are left out and recorded
-    (``n_missing``, ``n_firms_missing``, ``firms_missing``); a group with fewer than ``min_obs`` firm-years (the script
-    passes ``models.min_observations``) or whose model cannot be fitted is ``skipped`` with the reason,
+    (``n_missing``, ``n_firms_missing``, ``firms_missing``); a group with fewer than ``min_obs``
+    firm-years (``models.min_observations``) or whose model cannot be fitted is ``skipped`` with the reason,
     and a pair whose permutation fits fail is ``failed`` with the reason."""
     missing = panel[by].isna()
     data = panel[~missing]
@@ -183,8 +183,8 @@ def heterogeneity(panel: pd.DataFrame, spec: ModelSpec, options: ModelOptions, b
         except ValueError as exc:  # a permuted group whose model cannot be fitted
             pairs.append({"a": a, "b": b, "status": "failed", "reason": f"{type(exc).__name__}: {exc}"})
             continue
-        pairs.append({"a": a, "b": b, "status": "ok", "b2_a": d["group_1"]["b2"], "b2_b": d["group_0"]["b2"], "diff": d["diff"],
-                      "p_permutation": d["p_permutation"], "n_firms_a": d["n_firms_1"], "n_firms_b": d["n_firms_0"]})
+        pairs.append({"a": a, "b": b, "status": "ok", "b2_a": d["group_1"]["b2"], "b2_b": d["group_0"]["b2"],
+                      "diff": d["diff"], "p_permutation": d["p_permutation"], "n_firms_a": d["n_firms_1"], "n_firms_b": d["n_firms_0"]})
     return {"by": by, "status": "ok", "groups": fitted, "pairs": pairs, "reps": int(reps), "seed": int(seed),
             "n_missing": int(missing.sum()), "n_firms_missing": int(panel.loc[missing, "firm"].nunique()),
             "firms_missing": sorted(map(str, panel.loc[missing, "firm"].unique()))}

@@ -26,7 +26,7 @@ def main(smk, log):
             log(f"{split}: skipped ({SKIPPED[split]})")
             continue
         res = checks.heterogeneity(panel, spec, options, column, groups, int(cfg["permutation_reps"]),
-                                   int(smk.params.seed), int(smk.params.models["min_observations"]))
+                                   int(smk.params.seed), min_obs=int(smk.params.models["min_observations"]))
         write_json(path, {"split": split, **res})
         log(f"{split}: groups {[(g['group'], g['status'], g['n_obs']) for g in res['groups']]}, "
             f"{res['n_missing']} firm-years without a group; pairs "

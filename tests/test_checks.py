@@ -82,7 +82,7 @@ def test_check_tables_in_both_languages(grouped, tmp_path):
     for split in ("region", "ownership"):
         column, groups = checks.HETEROGENEITY[split]
         results[f"heterogeneity_{split}"] = {"split": split, **checks.heterogeneity(grouped, SPEC, OPTIONS, column,
-                                                                                    groups, reps=10, seed=1)}
+                                                                                    groups, reps=10, seed=1, min_obs=30)}
     for name, make in TABLES.items():
         en = make(results[name], "en")
         zh = make(results[name], "zh")
@@ -100,7 +100,7 @@ def _sm_b2(d):
 
 def test_heterogeneity_by_region_equals_statsmodels_and_a_permutation_by_hand(grouped):
     groups = checks.HETEROGENEITY["region"][1]
-    res = checks.heterogeneity(grouped, SPEC, OPTIONS, "region", groups, reps=9, seed=4)
+    res = checks.heterogeneity(grouped, SPEC, OPTIONS, "region", groups, reps=9, seed=4, min_obs=30)
     assert [g["group"] for g in res["groups"]] == ["east", "central", "west"]
     assert all(g["status"] == "ok" for g in res["groups"])
     assert res["n_missing"] == int(grouped["region"].isna().sum()) > 0 and res["n_firms_missing"] == 4
@@ -128,7 +128,7 @@ def test_heterogeneity_by_region_equals_statsmodels_and_a_permutation_by_hand(gr
             is_a = pair["firm"].map(lab) == 1
             hits += abs(_sm_b2(pair[is_a])[0] - _sm_b2(pair[~is_a])[0]) >= abs(p["diff"])
         assert p["status"] == "ok" and p["p_permutation"] == pytest.approx((1 + hits) / 10)
-    assert res == checks.heterogeneity(grouped, SPEC, OPTIONS, "region", groups, reps=9, seed=4)
+    assert res == checks.heterogeneity(grouped, SPEC, OPTIONS, "region", groups, reps=9, seed=4, min_obs=30)
 
 
 def test_heterogeneity_by_ownership_uses_the_first_year_and_skips_a_tiny_group(grouped):
@@ -136,7 +136,7 @@ def test_heterogeneity_by_ownership_uses_the_first_year_and_skips_a_tiny_group(g
     first = grouped.groupby("firm")["year"].transform("min")
     switcher = grouped["firm"] == sorted(grouped["firm"].unique())[5]
     data = grouped.assign(soe=np.where(switcher & (grouped["year"] > first), 1 - grouped["soe"], grouped["soe"]))
-    res = checks.heterogeneity(data, SPEC, OPTIONS, "soe", checks.HETEROGENEITY["ownership"][1], reps=5, seed=1)
+    res = checks.heterogeneity(data, SPEC, OPTIONS, "soe", checks.HETEROGENEITY["ownership"][1], reps=5, seed=1, min_obs=30)
     state = data[data["firm"].map(data.groupby("firm")["soe"].first()) == 1]
     assert res["groups"][0]["group"] == "state" and res["groups"][0]["n_obs"] == len(state)
     assert res["groups"][0]["result"]["coef"][1] == pytest.approx(_sm_b2(state)[0], rel=1e-6)
@@ -144,26 +144,29 @@ def test_heterogeneity_by_ownership_uses_the_first_year_and_skips_a_tiny_group(g
     firms = sorted(grouped["firm"].unique())
     tiny = grouped.assign(region=np.where(grouped["firm"].isin(firms[4:6]), "west",
                                           np.where(grouped["region"] == "west", "central", grouped["region"])))
-    res = checks.heterogeneity(tiny, SPEC, OPTIONS, "region", checks.HETEROGENEITY["region"][1], reps=5, seed=1)
+    res = checks.heterogeneity(tiny, SPEC, OPTIONS, "region", checks.HETEROGENEITY["region"][1], reps=5, seed=1, min_obs=30)
     west = res["groups"][2]
     assert west["status"] == "skipped" and "fewer than models.min_observations = 30" in west["reason"]
     assert west["n_firms"] == 2
     assert [(p["a"], p["b"]) for p in res["pairs"]] == [("east", "central")]
     with pytest.raises(ValueError, match="outside the groups"):
         checks.heterogeneity(grouped.assign(region="north"), SPEC, OPTIONS, "region",
-                             checks.HETEROGENEITY["region"][1], reps=5, seed=1)
+                             checks.HETEROGENEITY["region"][1], reps=5, seed=1, min_obs=30)
 
 
 def test_heterogeneity_table_prints_t_values_when_asked(grouped):
     from analysis.presentation.checks_tables import heterogeneity_table
 
     res = {"split": "region", **checks.heterogeneity(grouped, SPEC, OPTIONS, "region",
-                                                     checks.HETEROGENEITY["region"][1], reps=5, seed=1)}
+                                                     checks.HETEROGENEITY["region"][1], reps=5, seed=1, min_obs=30)}
     east = res["groups"][0]["result"]
     b2, se = east["coef"][1], east["se"][1]
     md_se, md_t = heterogeneity_table(res, "en", "se").to_markdown(), heterogeneity_table(res, "en", "t").to_markdown()
     assert f"({se:.4f})" in md_se and f"({b2 / se:.2f})" in md_t and f"({se:.4f})" not in md_t
     assert "t statistics in parentheses" in md_t and "East" in md_t and "[permutation p]" in md_t
+    none = {"split": "region", **checks.heterogeneity(grouped, SPEC, OPTIONS, "region", checks.HETEROGENEITY["region"][1],
+                                                      reps=5, seed=1, min_obs=10**6)}
+    assert none["pairs"] == [] and "fewer than models.min_observations" in heterogeneity_table(none).to_markdown()
     zh = heterogeneity_table({"split": "region", "by": "region", "status": "skipped", "reason": "no province"}, "zh")
     assert latin_words(zh.to_markdown()) == [] and "未估计" in zh.to_markdown()
 

@@ -75,6 +75,11 @@ def heterogeneity_table(res: dict[str, Any], language: str = "en", parentheses: 
                           [[label("het_not_estimated", language), label(f"het_skipped_{split}", language)]],
                           [res["reason"]] if language == "en" else [])
     ok = [g for g in res["groups"] if g["status"] == "ok"]
+    if not ok:  # no group could be estimated: each group with its firm-years
+        return rows_table(name, title, [label("ck_quantity", language), label("ck_value", language)],
+                          [[label(g["group"], language), text("note_het_group_skipped", language, group="", n=_int(g["n_obs"]),
+                                                              reason=g["reason"] if language == "en" else "")]
+                           for g in res["groups"]])
     results = [ModelResult.from_dict(g["result"]) for g in ok]
     column = {g["group"]: i for i, g in enumerate(ok)}
     rows = utest_rows(results, language)

@@ -604,7 +604,7 @@ def test_blank_province_is_a_recorded_drop_of_the_region_split(tmp_path):
     assert len(panel) == 14 * len(years) and panel.loc[panel["firm"] == "600003", "region"].isna().all()
     models = section_defaults("models") | {"outcomes": ["roa"], "controls": ["size"]}
     spec, options = checks.baseline_spec(models)
-    res = checks.heterogeneity(panel, spec, options, "region", checks.HETEROGENEITY["region"][1], reps=10, seed=1)
+    res = checks.heterogeneity(panel, spec, options, "region", checks.HETEROGENEITY["region"][1], reps=10, seed=1, min_obs=30)
     assert (res["n_missing"], res["n_firms_missing"], res["firms_missing"]) == (len(years), 1, ["600003"])
     east = res["groups"][0]
     assert east["status"] == "ok" and east["n_obs"] == 13 * len(years)
