@@ -11,6 +11,9 @@
   ``alpha``), set against the real estimate.
 - :func:`group_difference`: the difference of b2 (Serv²) between two groups, with a Fisher
   permutation p-value (firms' group labels permuted, as Stata's ``bdiff``), seeded.
+- :func:`heterogeneity`: the baseline inverted U within each group of a column (region: East,
+  Central, West; ownership: state-owned, non-state), and for every pair of groups the b2 difference
+  with :func:`group_difference`'s permutation p. Firm-years without a group are left out and counted.
 
 Every model is fitted by the one model step, :func:`analysis.models.estimate_inverted_u`.
 Randomness comes from ``numpy.random.default_rng(seed)`` with the config's ``seed``.
@@ -19,13 +22,22 @@ Randomness comes from ``numpy.random.default_rng(seed)`` with the config's ``see
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Sequence
+from itertools import combinations
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from analysis.estimation import ModelSpec
 from analysis.models import ModelOptions, estimate_inverted_u
+
+
+def baseline_spec(models: Mapping[str, Any]) -> tuple[ModelSpec, ModelOptions]:
+    """The checks' model: the baseline inverted U of the first outcome, with the ``models`` settings."""
+    options = ModelOptions.from_config(models)
+    outcome = models["outcomes"][0]
+    return options.spec(f"baseline_{outcome}", outcome, models["x"], controls=models["controls"],
+                        fixed_effects=models["fixed_effects"]), options
 
 
 def vif(panel: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
@@ -118,3 +130,61 @@ def group_difference(panel: pd.DataFrame, spec: ModelSpec, options: ModelOptions
     return {"group": group, "group_1": g1, "group_0": g0, "diff": float(diff), "p_permutation": p,
             "reps": int(reps), "seed": int(seed), "n_firms_1": int((labels == 1).sum()),
             "n_firms_0": int((labels == 0).sum())}
+
+
+#: the heterogeneity splits: name -> (panel column, {group name: value of the column}), groups in table order
+HETEROGENEITY: dict[str, tuple[str, dict[str, Any]]] = {
+    "region": ("region", {"east": "east", "central": "central", "west": "west"}),
+    "ownership": ("soe", {"state": 1, "non_state": 0}),
+}
+
+
+def heterogeneity(panel: pd.DataFrame, spec: ModelSpec, options: ModelOptions, by: str, groups: Mapping[str, Any],
+                  reps: int, seed: int, min_obs: int) -> dict[str, Any]:
+    """The model ``spec`` within each group of column ``by`` (``groups``: name -> value, in table order)
+    and, for every pair of groups that could be estimated, the difference of b2 with the Fisher
+    permutation p of :func:`group_difference` (the pair's firms' labels permuted ``reps`` times, seeded
+    by ``seed``).
+
+    A firm belongs to the group of its first firm-year in ``panel`` (its region never changes; a firm
+    whose ownership changes stays in its first group), so that the columns are exactly the groups the
+    permutation test compares. Firm-years whose ``by`` is missing are left out and recorded
+    (``n_missing``, ``n_firms_missing``, ``firms_missing``); a group with fewer than ``min_obs``
+    firm-years (``models.min_observations``) or whose model cannot be fitted is ``skipped`` with the reason,
+    and a pair whose permutation fits fail is ``failed`` with the reason."""
+    missing = panel[by].isna()
+    data = panel[~missing]
+    firm_group = data.groupby("firm", sort=True)[by].first()
+    unknown = sorted(set(firm_group) - set(groups.values()), key=str)
+    if unknown:
+        raise ValueError(f"column {by!r} has values {unknown} outside the groups {dict(groups)}")
+    name_of = {v: k for k, v in groups.items()}
+    member = data["firm"].map(firm_group).map(name_of)
+    fitted = []
+    for name in groups:
+        part = data[member == name].reset_index(drop=True)
+        entry: dict[str, Any] = {"group": name, "n_obs": int(len(part)), "n_firms": int(part["firm"].nunique())}
+        if len(part) < min_obs:
+            fitted.append({**entry, "status": "skipped",
+                           "reason": f"{len(part)} firm-years, fewer than models.min_observations = {min_obs}"})
+            continue
+        try:
+            r = estimate_inverted_u(part, replace(spec, name=f"{spec.name}_{name}"), options)
+        except ValueError as exc:  # too few firm-years (PanelTooSmall) or a model that cannot be fitted
+            fitted.append({**entry, "status": "skipped", "reason": str(exc)})
+            continue
+        fitted.append({**entry, "status": "ok", "result": r.to_dict()})
+    pairs = []
+    for a, b in combinations([f["group"] for f in fitted if f["status"] == "ok"], 2):
+        in_pair = member.isin([a, b])
+        try:
+            d = group_difference(data[in_pair].assign(_group_a=(member[in_pair] == a).astype(int)), spec, options,
+                                 "_group_a", reps, seed)
+        except ValueError as exc:  # a permuted group whose model cannot be fitted
+            pairs.append({"a": a, "b": b, "status": "failed", "reason": f"{type(exc).__name__}: {exc}"})
+            continue
+        pairs.append({"a": a, "b": b, "status": "ok", "b2_a": d["group_1"]["b2"], "b2_b": d["group_0"]["b2"],
+                      "diff": d["diff"], "p_permutation": d["p_permutation"], "n_firms_a": d["n_firms_1"], "n_firms_b": d["n_firms_0"]})
+    return {"by": by, "status": "ok", "groups": fitted, "pairs": pairs, "reps": int(reps), "seed": int(seed),
+            "n_missing": int(missing.sum()), "n_firms_missing": int(panel.loc[missing, "firm"].nunique()),
+            "firms_missing": sorted(map(str, panel.loc[missing, "firm"].unique()))}

@@ -51,7 +51,7 @@ from analysis.codes import try_normalize_firm
 #: REQUIRED; the others are optional and created empty when a vendor lacks them.
 CANONICAL: dict[str, dict[str, str]] = {
     "company": {"firm": "firm", "name": "str", "founded": "date", "listed": "date",
-                "industry": "str", "ownership": "str"},
+                "industry": "str", "ownership": "str", "province": "str"},
     "balance_sheet": {"firm": "firm", "short_name": "str", "period_end": "date",
                       "statement_type": "str", "total_assets": "num",
                       "total_liabilities": "num", "total_equity": "num"},

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis.config import section_defaults
 from analysis.ingest import RawDataError
+from analysis.regions import province_name, region_of
 from analysis.sample import (SampleLedger, SampleRules, industry_by_year, industry_class,
                              is_special_treatment, st_from_history)
 from analysis.validation import check_one_row_per_key, implausible_values
@@ -197,7 +198,7 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
     company = tables["company"]
     check_one_row_per_key(company, "company")
     company = company.drop_duplicates("firm", keep="first")  # exact copies only (checked above)
-    merged = led.frame.merge(company[["firm", "name", "industry", "ownership", "listed"]],
+    merged = led.frame.merge(company[["firm", "name", "industry", "ownership", "listed", "province"]],
                              on="firm", how="left", indicator=True)
     has_co = (merged.pop("_merge") == "both").to_numpy()
     led.replace_frame(merged)
@@ -273,6 +274,10 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
     frame["soe"] = soe.astype("float64").where(frame["ownership"].notna())
     if len(frame) and frame["ownership"].isna().all():
         warn("ownership is missing for every firm: soe is missing (map an ownership column)")
+    # the province in its full name and its region (East/Central/West, analysis/regions.py); a firm
+    # without a province has no region (the heterogeneity check counts it as a recorded drop)
+    frame["province"] = [province_name(v) for v in frame["province"]]
+    frame["region"] = region_of(frame["province"])
     frame["age"] = firm_age(frame["year"], frame["listed"])
     frame = _merge_yearly(frame, tables.get("market_value"), "market_value", "market_value")
     frame["tobin_q"] = tobin_q(frame["market_value"], frame["total_liabilities"], frame["total_assets"])

@@ -8,7 +8,8 @@ What is checked (see ``SCHEMAS``):
 
 * types: the 6-digit zero-padded firm code (a string), dates, floats for amounts;
 * plausible ranges: market value > 0, the largest shareholder's stake within [0, 1], CSRC 2012
-  industry codes from the shipped list (analysis/data/csrc2012.csv), years 1900-2100. Statement
+  industry codes from the shipped list (analysis/data/csrc2012.csv), provinces from the 31 of
+  analysis/data/regions.csv (full, short or English names), years 1900-2100. Statement
   values that cannot be real (total assets <= 0, liabilities < 0: :data:`IMPLAUSIBLE`) do not stop
   the run: the panel drops the firm-year with a ledger reason;
 * sanity after mapping (:func:`sanity_checks`): magnitudes against the declared unit, dates all
@@ -32,6 +33,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from analysis.ingest import CANONICAL, RawDataError, TableMapping, csrc2012_codes
+from analysis.regions import known_province
 
 DEDUP_RULE = ("exact duplicate rows (all canonical columns equal) are kept once; rows sharing a key "
               "with different values stop the run")
@@ -41,6 +43,9 @@ _FIRM = pa.Column("str", pa.Check.str_matches(r"^\d{6}$", error="a 6-digit zero-
 _INDUSTRY = pa.Check(lambda s: s.str.strip().str.upper().isin(list(csrc2012_codes())), element_wise=False,
                      error="a CSRC 2012 industry code (a section letter or letter + two digits, e.g. C39; "
                            "see analysis/data/csrc2012.csv; other codes need a crosswalk in the vendor mapping)")
+_PROVINCE = pa.Check(lambda s: s.map(known_province), element_wise=False,
+                     error="one of the 31 provinces (full, short or English name, e.g. 广东省, 广东, Guangdong; "
+                           "analysis/data/regions.csv); recode other values in the vendor mapping")
 _DATE = "datetime64[us]"
 
 
@@ -64,7 +69,8 @@ _SOURCE = {"_source_file": pa.Column("str", nullable=False),
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "company": pa.DataFrameSchema({
         "firm": _FIRM, "name": _text(), "founded": _date(), "listed": _date(),
-        "industry": _text(_INDUSTRY), "ownership": _text(), **_SOURCE}, strict=True),
+        "industry": _text(_INDUSTRY), "ownership": _text(), "province": _text(_PROVINCE), **_SOURCE},
+        strict=True),
     "balance_sheet": pa.DataFrameSchema({
         "firm": _FIRM, "short_name": _text(), "period_end": _date(nullable=False),
         "statement_type": _text(nullable=False),

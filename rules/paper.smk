@@ -214,6 +214,9 @@ rule notebook:
             else []
         ),
         numbers="paper/generated/macros.json",
+        # the API section refits the baseline on the panel with the run's resolved config (manifest)
+        panel="data_clean/panel.parquet",
+        manifest="data_clean/manifest.json",
     output:
         html=report("paper/generated/notebook.html", caption="../report/notebook.rst", category="Paper"),
     log:

@@ -76,6 +76,7 @@ rule robustness_table:
     params:
         alpha=config["models"]["alpha"],
         language=config["output"]["language"],
+        parentheses=config["output"]["parentheses"],
         formats=TABLE_FORMATS,
     script:
         "../scripts/robustness_table.py"

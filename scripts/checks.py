@@ -4,7 +4,6 @@ import warnings
 import pandas as pd
 
 from analysis import checks
-from analysis.models import ModelOptions
 from analysis.workflow import run_rule, write_json
 
 warnings.filterwarnings("ignore", message=".*singleton fixed effect")
@@ -13,10 +12,8 @@ warnings.filterwarnings("ignore", message=".*singleton fixed effect")
 def main(smk, log):
     cfg, models, seed = smk.params.checks, smk.params.models, int(smk.params.seed)
     panel = pd.read_parquet(smk.input.panel)
-    options = ModelOptions.from_config(models)
-    outcome = models["outcomes"][0]
-    spec = options.spec(f"baseline_{outcome}", outcome, models["x"], controls=models["controls"],
-                        fixed_effects=models["fixed_effects"])
+    spec, options = checks.baseline_spec(models)
+    outcome = spec.outcome
     group = cfg["group"]
     if group not in panel.columns:
         raise ValueError(f"config key 'checks.group': the panel has no column {group!r} "

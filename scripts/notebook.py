@@ -5,6 +5,7 @@ Execution metadata (timestamps, kernel versions) is stripped so that two runs gi
 import os
 from pathlib import Path
 
+import analysis.api  # noqa: F401 - the notebook's API section uses it: part of this rule's code digest
 from analysis.workflow import run_rule
 
 

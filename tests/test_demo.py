@@ -101,3 +101,25 @@ def test_extra_tables_industry_history_market_value_shareholders(demo):
     sh = read_table(out, mapping, "shareholders")
     assert sh["top1"].between(0, 1).all() and sh["year"].isna().any()  # half-year rows have no fiscal year
     assert fy["top1"].between(0, 1).all() and fy["tobin_q"].isna().any() and (fy["tobin_q"] > 0).any()
+
+
+def test_provinces_come_from_a_stream_of_their_own(demo, tmp_path, monkeypatch):
+    """The PROVINCE column of TRD_Co: full and short names and blanks, all of the 31 provinces, and
+    drawn from a random stream of its own: drawing other provinces changes no other byte of the demo."""
+    from analysis.demo import generate
+    from analysis.regions import province_table
+
+    out, _ = demo
+    company = read_table(out, load_vendor_mapping(CSMAR), "company")
+    names = set(province_table()["province"]) | set(province_table()["short"])
+    given = company["province"].dropna()
+    assert given.isin(names).all() and given.isin(province_table()["province"]).any()
+    assert given.isin(province_table()["short"]).any()
+    monkeypatch.setattr(generate, "draw_provinces", lambda rng, n: ["西藏"] * n)
+    generate_demo(tmp_path / "other", DemoParams(n_firms=40), seed=11, progress=lambda m: None)
+    a, b = _digest(out), _digest(tmp_path / "other")
+    assert {k for k in a if a[k] != b[k]} == {"TRD_Co.csv"}
+    before = pd.read_csv(out / "TRD_Co.csv", dtype=str, keep_default_na=False)
+    after = pd.read_csv(tmp_path / "other" / "TRD_Co.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(before.drop(columns="PROVINCE"), after.drop(columns="PROVINCE"))
+    assert set(after["PROVINCE"]) == {"西藏"} and before["PROVINCE"].nunique() > 5

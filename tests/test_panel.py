@@ -27,7 +27,7 @@ def _statements(rows):
 def _company(firms):
     return pd.DataFrame({"firm": [f[0] for f in firms], "name": "x", "founded": pd.NaT,
                          "listed": pd.to_datetime("2000-01-01"), "industry": [f[1] for f in firms],
-                         "ownership": [f[2] for f in firms]})
+                         "ownership": [f[2] for f in firms], "province": "广东省"})
 
 
 ROWS = [

@@ -181,6 +181,8 @@ def test_pipeline_paper_and_report(demo_copy):
     assert numbers["BaselineMainTurningPoint"] == f"{result['extras']['utest']['extreme_point']:.3f}"
     nb_html = (gen / "notebook.html").read_text(encoding="utf-8")
     assert numbers["BaselineMainTurningPoint"] in nb_html and "Traceback" not in nb_html
+    # the Python API section (README's example) ran, refitting the saved baseline exactly
+    assert "api.fit reproduces the saved baseline_roa" in nb_html and "flattening_b5" in nb_html
     for table in ("sample_selection", "descriptives", "correlations", "baseline", "moderation"):
         for ext in ("md", "tex", "html", "docx", "csv"):
             assert (tmp_path / f"paper/tables/{table}.{ext}").stat().st_size > 200

@@ -45,6 +45,38 @@ def test_the_readme_shows_the_commands_and_edits_the_test_runs():
     assert "snakemake --forcerun tables" not in README  # fails as printed: snakemake is in .venv, needs --cores
 
 
+def _csmar_rows() -> dict[str, tuple[set[str], set[str]]]:
+    """The README's CSMAR download list: canonical table -> (file-name codes, fields)."""
+    section = HOWTO.split("### Download the CSMAR tables", 1)[1]
+    lines = [ln for ln in section.splitlines() if ln.startswith("| `")]
+    rows = {}
+    for ln in lines:
+        cells = [c.strip() for c in ln.strip("|").split(" | ")]
+        code = re.compile(r"`([^`]+)`")
+        tables = code.findall(cells[3])
+        assert len(tables) == 1, ln
+        assert tables[0] not in rows, f"README lists {tables[0]} twice"
+        rows[tables[0]] = (set(code.findall(cells[0])), set(code.findall(cells[2])))
+    return rows
+
+
+def test_the_csmar_download_list_is_the_mapping():
+    """Every table of config/vendors/csmar.yaml is in the README's list with its file-name codes (the
+    prefixes of the mapping's file patterns) and exactly the vendor fields the mapping reads."""
+    from analysis.ingest import load_vendor_mapping
+
+    mapping = load_vendor_mapping(REPO / "config" / "vendors" / "csmar.yaml")
+    rows = _csmar_rows()
+    assert set(rows) == set(mapping.tables), set(rows) ^ set(mapping.tables)
+    for name, table in mapping.tables.items():
+        codes, fields = rows[name]
+        prefixes = {re.split(r"[*?\[]", f, maxsplit=1)[0] for f in table.files}
+        assert codes == prefixes, (name, codes, prefixes)
+        wanted = set(table.columns) | {p for c in table.computed.values() for p in c.parts()}
+        assert fields == wanted, (name, fields ^ wanted)
+    assert "PROVINCE" in rows["company"][1]
+
+
 def _run(run: Path, cmd: str) -> subprocess.CompletedProcess:
     args = SERVPARADOX + cmd.split()[1:]
     if cmd.split()[1] in ("run", "status", "tables", "export"):

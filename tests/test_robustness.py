@@ -311,6 +311,24 @@ def test_robustness_table(panel, choices, cfg):
     assert md.count("\n|") == 2 + 2  # header, rule and two rows
 
 
+def test_robustness_table_honours_output_parentheses(panel, choices, cfg):
+    """output.parentheses: t prints t values (coefficient / standard error of the saved fit) under b2
+    and b5, with headers and the note saying so; se prints the standard errors."""
+    wins, _, bounds = panel
+    rows = [estimate_spec(wins, spec_from_mapping(cfg["robustness"]["base"], name="baseline"), choices, bounds)]
+    quad, mod = rows[0]["baseline"], rows[0]["moderated"]
+    b2, se2 = quad["coef"][quad["names"].index("serv_sq")], quad["se"][quad["names"].index("serv_sq")]
+    b5, se5 = mod["coef"][mod["names"].index("serv_sq_x_dig")], mod["se"][mod["names"].index("serv_sq_x_dig")]
+    md_se, md_t = robustness_table(rows, 0.05).to_markdown(), robustness_table(rows, 0.05, parentheses="t").to_markdown()
+    assert f"({se2:.4f})" in md_se and f"({se5:.4f})" in md_se and "b2 (SE)" in md_se
+    assert f"({b2 / se2:.2f})" in md_t and f"({b5 / se5:.2f})" in md_t and f"({se2:.4f})" not in md_t
+    assert "b2 (t)" in md_t and "b5 (t)" in md_t and "t statistics in parentheses" in md_t
+    zh = robustness_table(rows, 0.05, "zh", "t").to_markdown()
+    assert "b2（t 值）" in zh and f"({b2 / se2:.2f})" in zh
+    with pytest.raises(ValueError, match="output.parentheses"):
+        robustness_table(rows, 0.05, parentheses="z")
+
+
 def test_winsorizing_choices_when_the_panel_is_not_winsorized(panel, cfg):
     _, raw, _ = panel
     off = copy.deepcopy(cfg)

@@ -74,6 +74,9 @@ def test_the_real_panel_reaches_the_tables(run):
     # machinery_fin_charts.csv line 2: 2017, 000008.SZ: 净利润 889609890.1, 总资产 10678315230.0
     assert panel.loc[("000008", 2017), "roa"] == pytest.approx(889609890.1 / 10678315230.0, rel=1e-12)
     assert panel.loc[("000008", 2017), "size"] == pytest.approx(math.log(10678315230.0), rel=1e-12)
+    # 省份 北京 (the short form) -> 北京市, East; every firm of the file has a province of the 31
+    assert panel.loc[("000008", 2017), ["province", "region"]].tolist() == ["北京市", "east"]
+    assert panel["region"].notna().all() and set(panel["region"]) <= {"east", "central", "west"}
     baseline = (work / "paper/tables/baseline.md").read_text(encoding="utf-8")
     assert "70" in baseline and "clustered by firm" in baseline
     ledger = pd.read_csv(work / "data_clean/sample_ledger.csv")

@@ -25,7 +25,8 @@ from analysis.text.dictionary import load_dictionary
 HEADERS = {
     "company": [("Stkcd", "证券代码", "没有单位"), ("Stknme", "证券简称", "没有单位"),
                 ("Estbdt", "公司成立日期", "没有单位"), ("Listdt", "上市日期", "没有单位"),
-                ("Nnindcd", "行业代码C", "没有单位"), ("OWNERSHIPTYPE", "股权性质", "没有单位")],
+                ("Nnindcd", "行业代码C", "没有单位"), ("OWNERSHIPTYPE", "股权性质", "没有单位"),
+                ("PROVINCE", "所属省份", "没有单位")],
     "balance_sheet": [("Stkcd", "证券代码", "没有单位"), ("ShortName", "证券简称", "没有单位"),
                       ("Accper", "会计期间", "没有单位"), ("Typrep", "报表类型", "没有单位"),
                       ("A001000000", "资产总计", "元"), ("A002000000", "负债合计", "元"),
@@ -51,6 +52,13 @@ HEADERS = {
 #: the files of the mechanism extension (R&D expense, invention patents)
 RD_FILE = "PT_LCRDSpend.csv"
 PATENT_FILE = "PT_PatentApply.csv"
+
+#: random stream of the companies' provinces (the mechanism's streams are 9, 11-13, the extra tables' 3)
+PROVINCE_STREAM = 14
+#: provinces of the demo firms, drawn by region (East, Central, West) with these shares, as full names
+#: (广东省), short names (广东) or blank (no province: a firm without a region) with these shares
+PROVINCE_REGION_SHARES = {"east": 0.68, "central": 0.18, "west": 0.14}
+PROVINCE_FORM_SHARES = {"full": 0.7, "short": 0.27, "blank": 0.03}
 
 _NAME_A = "华中东南西北恒瑞宏远金宇四方天工瑞达鼎盛新科海通凯利永安"
 _NAME_B = ("科技", "股份", "机械", "电气", "制造", "精工", "重工", "生物", "材料", "智造")
@@ -320,6 +328,8 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
         "Nnindcd": firms["industry"], "OWNERSHIPTYPE": np.where(firms["soe"] == 1, "国企", "民营"),
     })
 
+    company["PROVINCE"] = draw_provinces(np.random.default_rng([seed, PROVINCE_STREAM]), len(firms))
+
     # ---- extra tables: industry history, market value, largest shareholder. They use their own
     # random stream (drawn after everything above), so the statements, measures and true model
     # are the same as without them.
@@ -387,6 +397,24 @@ def generate_demo(out_dir: str | Path, params: DemoParams, seed: int,
                                         encoding="utf-8")
     progress(f"demo: wrote {out_dir}")
     return truth
+
+
+def draw_provinces(rng: np.random.Generator, n: int) -> list[str]:
+    """The PROVINCE column of the demo's TRD_Co: a region by :data:`PROVINCE_REGION_SHARES`, a
+    province of it uniformly, written in full, short or left blank by :data:`PROVINCE_FORM_SHARES`.
+    Drawn from a stream of its own (:data:`PROVINCE_STREAM`), so every other demo file is unchanged."""
+    from analysis.regions import province_table
+
+    table = province_table()
+    regions = list(PROVINCE_REGION_SHARES)
+    region = rng.choice(len(regions), n, p=list(PROVINCE_REGION_SHARES.values()))
+    form = rng.choice(list(PROVINCE_FORM_SHARES), n, p=list(PROVINCE_FORM_SHARES.values()))
+    out = []
+    for r, f in zip(region, form):
+        rows = table[table["region"] == regions[r]]
+        row = rows.iloc[int(rng.integers(0, len(rows)))]
+        out.append("" if f == "blank" else row["province"] if f == "full" else row["short"])
+    return out
 
 
 def _industry_history(rng: np.random.Generator, firms: pd.DataFrame, fy: pd.DataFrame,

@@ -43,13 +43,14 @@ def spec_label(spec: Mapping[str, Any], base: Mapping[str, Any] | None, language
     return ("；" if language == "zh" else "; ").join(diffs) or label("rob_baseline", language)
 
 
-def robustness_table(estimates: list[Mapping[str, Any]], alpha: float, language: str = "en"):
-    """One row per robustness model: N, b2 (SE), U-test p, turning point [Fieller], b5 (SE), p(b5 > 0),
-    and for 2SLS rows the smallest Sanderson-Windmeijer first-stage F with a weak-instrument flag.
+def robustness_table(estimates: list[Mapping[str, Any]], alpha: float, language: str = "en", parentheses: str = "se"):
+    """One row per robustness model: N, b2 (SE or t), U-test p, turning point [Fieller], b5 (SE or t),
+    p(b5 > 0), and for 2SLS rows the smallest Sanderson-Windmeijer first-stage F with a weak-instrument
+    flag; ``parentheses`` (config ``output.parentheses``) chooses standard errors or t values.
     The first estimate is the baseline; row labels say what each model changes (label file)."""
     from scipy import stats
 
-    from analysis.presentation.tables import label, rows_table, se_note, stars, text
+    from analysis.presentation.tables import in_parentheses, label, paren_key, rows_table, se_note, stars, text
 
     def num(x: Any, d: int = 4) -> str:
         return "" if x is None or not np.isfinite(x) else f"{x:.{d}f}"
@@ -63,7 +64,7 @@ def robustness_table(estimates: list[Mapping[str, Any]], alpha: float, language:
             rows.append([changed, "", text(f"rob_status_{est['status']}", language, reason=est["reason"]),
                          "", "", "", "", ""])
             continue
-        notes_se.append(se_note(est["baseline"], language))
+        notes_se.append(se_note(est["baseline"], language, parentheses))
         r = summary_record(est, alpha)
         t_b2 = r["b2"] / r["se_b2"] if r["se_b2"] else float("nan")
         p_b2 = float(2 * stats.t(r["df_t"]).sf(abs(t_b2)))
@@ -76,12 +77,14 @@ def robustness_table(estimates: list[Mapping[str, Any]], alpha: float, language:
         ex = est["baseline"]["extras"]
         if ex.get("method") == "iv":
             fs = num(ex["first_stage_min_f"], 2) + (" " + label("rob_weak", language) if ex["weak_instruments"] else "")
-        rows.append([changed, f"{r['n_obs']:,}", f"{num(r['b2'])}{stars(p_b2)} ({num(r['se_b2'])})",
-                     num(r["utest_p"]), tp, f"{num(r['b5'])} ({num(r['se_b5'])})", num(r["p_b5_flattening"]), fs])
+        rows.append([changed, f"{r['n_obs']:,}", f"{num(r['b2'])}{stars(p_b2)} {in_parentheses(r['b2'], r['se_b2'], parentheses)}",
+                     num(r["utest_p"]), tp, f"{num(r['b5'])} {in_parentheses(r['b5'], r['se_b5'], parentheses)}",
+                     num(r["p_b5_flattening"]), fs])
     notes = [" ".join([label("note_robustness_head", language), *dict.fromkeys(notes_se),
                        text("note_robustness_tail", language, level=f"{100 * (1 - alpha):.0f}")])]
-    header = [label(k, language) for k in ("rob_specification", "rob_n", "rob_b2", "rob_utest_p", "rob_turning_point",
-                                            "rob_b5", "rob_p_b5", "rob_first_stage")]
+    header = [label(k, language) for k in ("rob_specification", "rob_n", paren_key("rob_b2", parentheses), "rob_utest_p",
+                                            "rob_turning_point", paren_key("rob_b5", parentheses), "rob_p_b5",
+                                            "rob_first_stage")]
     return rows_table("robustness", label("title_robustness", language), header,
                       rows, notes, tidy=pd.DataFrame([summary_record(e, alpha) | {"model": e["spec"]["name"]}
                                                       for e in estimates if e["status"] == "ok"]))

@@ -112,6 +112,23 @@ def _num(x: Any, digits: int = COEF_DIGITS) -> str:
     return f"{x:.{digits}f}"
 
 
+def in_parentheses(coef: Any, se: Any, parentheses: str = "se") -> str:
+    """What the parentheses under (or beside) a coefficient hold, by ``output.parentheses``: its
+    standard error (``se``, :data:`COEF_DIGITS` decimals) or its t value (``t``, :data:`T_DIGITS`)."""
+    if parentheses not in PARENTHESES:
+        raise ValueError(f"config key 'output.parentheses' must be one of {PARENTHESES}, got {parentheses!r}")
+    if parentheses == "se":
+        return f"({_num(se)})"
+    t = coef / se if coef is not None and se is not None and math.isfinite(se) and se > 0 else None
+    return f"({_num(t, T_DIGITS)})"
+
+
+def paren_key(key: str, parentheses: str = "se") -> str:
+    """The label key of a header or row that names what the parentheses hold: ``key`` for standard
+    errors, ``key_t`` for t values."""
+    return f"{key}_t" if parentheses == "t" else key
+
+
 def _int(x: Any) -> str:
     return "" if x is None else f"{int(x):,}"
 
@@ -584,11 +601,13 @@ def result_sets(model_names: Sequence[str], outcomes: Sequence[str]) -> dict[str
 
 def regression_table(results: Sequence[ModelResult], title: str, language: str = "en",
                      extra_rows: Sequence[tuple[str, Sequence[str]]] = (), name: str = "regression",
-                     parentheses: str = "se") -> Table:
+                     parentheses: str = "se", heads: Sequence[str] | None = None) -> Table:
     """Coefficients with stars and, in parentheses, standard errors (``parentheses="se"``) or t values
     (``"t"``); then the rows journals print: one "Firm FE | Yes/No" row per fixed effect, N, firms,
     clusters, R², adjusted R² and within R² (all with :data:`R2_DIGITS` decimals), the standard
-    errors; then ``extra_rows`` (U-test, moderation, extras) - assembled by maketables' ETable."""
+    errors; then ``extra_rows`` (U-test, moderation, extras) - assembled by maketables' ETable.
+    ``heads`` (one per column, e.g. the groups of a heterogeneity table) go between the outcome and
+    the column number."""
     from maketables import ETable
 
     if parentheses not in PARENTHESES:
@@ -622,6 +641,8 @@ def regression_table(results: Sequence[ModelResult], title: str, language: str =
     frame = et.df.copy()
     frame = frame.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
     frame.index = pd.MultiIndex.from_tuples([(str(b), str(r)) for b, r in frame.index])
+    if heads is not None:
+        frame.columns = pd.MultiIndex.from_tuples([(c[0], h, *c[1:]) for c, h in zip(frame.columns, heads)])
     notes = list(dict.fromkeys(se_note(r, language, parentheses) for r in results)) + [text("note_stars", language)]
     dropped = [r.n_singletons or 0 for r in results]
     if any(dropped):

@@ -547,3 +547,67 @@ def test_genuine_csmar_download_to_panel(tmp_path):
     assert p.loc[("000651", 2019), "soe"] == 1            # TRD_Co's OWNERSHIPTYPE
     assert np.isnan(p.loc[("002031", 2019), "soe"])       # no ownership that year: missing, not 0
     assert p.loc[("002031", 2020), "soe"] == 0            # 民营,外资 (EN_EquityNatureAll)
+
+
+# --------------------------------------------------------------------------- provinces (regions)
+
+TRD_CO_PROVINCE = ["Stkcd", "Stknme", "Estbdt", "Listdt", "Nnindcd", "OWNERSHIPTYPE", "PROVINCE"]
+
+
+@outcome("error", case="a province that is none of the 31 (香港, a typo) in TRD_Co stops ingest naming file, "
+                       "column, row and value")
+def test_unknown_province_is_named(tmp_path):
+    _write(tmp_path / "TRD_Co.csv", [TRD_CO_PROVINCE,
+                                     ["651", "格力电器", "1989-12-13", "1996-11-18", "C38", "国企", "广东省"],
+                                     ["2", "万科A", "1984-05-30", "1991-01-29", "K70", "国企", "广冬"]])
+    co = read_table(tmp_path, CSMAR, "company")
+    with pytest.raises(RawDataError) as err:
+        validate_table(co, "company", CSMAR.tables["company"])
+    msg = str(err.value)
+    assert "TRD_Co.csv" in msg and "PROVINCE" in msg and "row 3" in msg and "'广冬'" in msg and "31 provinces" in msg
+
+
+@outcome("correct", case="provinces in full, short, English and full-width forms give the region of the NBS list")
+def test_province_forms_give_one_region(tmp_path):
+    rows = _panel_rows(n_firms=5, years=(2019, 2020))
+    header = rows[0] + ["省份"]
+    forms = ["广东省", " 广东 ", "ＧＵＡＮＧＤＯＮＧ", "内蒙古", "黑龙江省"]
+    body = [r + [forms[int(r[0]) - 600000]] for r in rows[1:]]
+    _write(tmp_path / "panel.csv", [header, *body])
+    text = MAPPING.replace("所有制: ownership}", "所有制: ownership, 省份: province}")
+    t = _tables(tmp_path, _mapping(tmp_path, text))
+    panel = build_panel(t, *_measures(t), _cfg()).panel
+    got = panel.groupby("firm")[["province", "region"]].first()
+    assert got.to_dict("list") == {"province": ["广东省", "广东省", "广东省", "内蒙古自治区", "黑龙江省"],
+                                   "region": ["east", "east", "east", "west", "central"]}
+
+
+@outcome("drop", case="a firm without a province keeps its sample place and is a recorded drop of the region "
+                      "heterogeneity (counted, named, in the table note)")
+def test_blank_province_is_a_recorded_drop_of_the_region_split(tmp_path):
+    from analysis import checks
+    from analysis.config import section_defaults
+    from analysis.presentation.checks_tables import heterogeneity_table
+
+    years = (2016, 2017, 2018, 2019, 2020)
+    rows = _panel_rows(n_firms=14, years=years)
+    rng = np.random.default_rng(0)
+    for r in rows[1:]:
+        r[8] = f"{3e8 * (1 + 0.3 * rng.normal()):.0f}"  # net profit varies: ROA has within-firm variation
+    body = [r + ["" if r[0] == "600003" else "江苏省"] for r in rows[1:]]
+    _write(tmp_path / "panel.csv", [rows[0] + ["省份"], *body])
+    text = MAPPING.replace("所有制: ownership}", "所有制: ownership, 省份: province}")
+    t = _tables(tmp_path, _mapping(tmp_path, text))
+    serv, dig = _measures(t)
+    serv["serv"] = rng.uniform(0, 0.8, len(serv))
+    panel = build_panel(t, serv, dig, _cfg()).panel
+    assert len(panel) == 14 * len(years) and panel.loc[panel["firm"] == "600003", "region"].isna().all()
+    models = section_defaults("models") | {"outcomes": ["roa"], "controls": ["size"]}
+    spec, options = checks.baseline_spec(models)
+    res = checks.heterogeneity(panel, spec, options, "region", checks.HETEROGENEITY["region"][1], reps=10, seed=1, min_obs=30)
+    assert (res["n_missing"], res["n_firms_missing"], res["firms_missing"]) == (len(years), 1, ["600003"])
+    east = res["groups"][0]
+    assert east["status"] == "ok" and east["n_obs"] == 13 * len(years)
+    assert [g["status"] for g in res["groups"][1:]] == ["skipped", "skipped"]  # no central or western firm
+    note = heterogeneity_table({"split": "region", **res}).notes[0]
+    assert f"left out: {len(years)} (1 firms)" in note and "Central: not estimated (0 firm-years" in note
