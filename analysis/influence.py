@@ -1,0 +1,156 @@
+"""Influence of each firm (cluster) on the inverted U: b2, the turning point and b5.
+
+A referee's question "do a handful of firms make the paradox?" is answered by leave-one-cluster-out
+refits (the cluster jackknife): for every cluster g of a model (the firm under ``models.cluster: firm``,
+the first variable of a two-way clustering), the model's point estimates are recomputed on its
+estimation sample without g's rows. The refit is exact, not a one-step (DFBETA) approximation: the
+outcome and regressors are demeaned on the fixed effects by pyfixest's demeaner at the model step's
+tolerance (:data:`analysis.estimation.FIXEF_TOL`), singleton groups are dropped again when the model
+drops them, and least squares gives the slopes (Frisch-Waugh-Lovell: the same slopes as the model step
+on that sample; ``tests/test_influence.py`` checks them against statsmodels with fixed-effect dummies).
+
+Quantities (the conventions of the robustness table): b2 is the coefficient of Serv^2; the turning point
+is ``-b1 / (2 b2)`` in a quadratic model and ``-(b1 + b4 z) / (2 (b2 + b5 z))`` at the median moderator z
+in a moderated one; b5 is the coefficient of Serv^2 x Dig (moderated models only). Each firm's influence
+is the change it causes by its presence: estimate with all firms minus estimate without it, so that
+a positive ``infl_b2`` means the firm pushes b2 up.
+
+:func:`refit_without` then refits the model without the most influential firms through the model step
+(:func:`analysis.models.estimate_inverted_u`), with its U-test, so the curve with and without them can be
+compared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.estimation import (FIXEF_TOL, ModelResult, ModelSpec, add_model_terms, cluster_variables,
+                                 estimation_sample, fit_model)
+from analysis.models import ModelOptions, estimate_inverted_u
+
+#: Columns of the per-cluster influence table (``paper/results/influence/<model>.csv``).
+INFLUENCE_COLUMNS = ("cluster", "n_obs", "b2", "turning_point", "b5", "infl_b2", "infl_turning_point", "infl_b5",
+                     "rank_turning_point")
+
+
+def turning_point(params: pd.Series | dict, spec: ModelSpec, z: float | None = None) -> float:
+    """-b1 / (2 b2), or at moderator value ``z`` -(b1 + b4 z) / (2 (b2 + b5 z)) for a moderated spec."""
+    b1, b2 = float(params[spec.x]), float(params[spec.x_sq])
+    if spec.moderator and z is not None:
+        b1 += float(params[spec.interaction(spec.x)]) * z
+        b2 += float(params[spec.interaction(spec.x_sq)]) * z
+    return -b1 / (2 * b2) if b2 != 0 else float("nan")
+
+
+def _demeaned(values: np.ndarray, fe_codes: np.ndarray) -> np.ndarray:
+    """Columns of ``values`` demeaned on the fixed effects (pyfixest's demeaner, the model step's tolerance)."""
+    from pyfixest.estimation import demean
+
+    codes = np.column_stack([np.unique(fe_codes[:, j], return_inverse=True)[1] for j in range(fe_codes.shape[1])])
+    out, ok = demean(np.ascontiguousarray(values), codes.astype(np.uint64), np.ones(len(values)), tol=FIXEF_TOL)
+    if not ok:
+        raise RuntimeError("fixed-effect demeaning did not converge in a leave-one-cluster-out refit")
+    return out
+
+
+def _within_slopes(values: np.ndarray, fe_codes: np.ndarray | None) -> np.ndarray:
+    """Least-squares slopes of column 0 on the other columns after demeaning on the fixed effects."""
+    if fe_codes is not None and fe_codes.shape[1]:
+        values = _demeaned(values, fe_codes)
+    beta, *_ = np.linalg.lstsq(values[:, 1:], values[:, 0], rcond=None)
+    return beta
+
+
+def _singleton_free(fe_codes: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``keep`` less the rows of fixed-effect groups with one observation, iterated (as pyfixest)."""
+    keep = keep.copy()
+    while True:
+        bad = np.zeros(len(keep), dtype=bool)
+        for j in range(fe_codes.shape[1]):
+            counts = np.bincount(fe_codes[keep, j], minlength=int(fe_codes[:, j].max()) + 1)
+            bad |= keep & (counts[fe_codes[:, j]] == 1)
+        if not bad.any():
+            return keep
+        keep &= ~bad
+
+
+def cluster_influence(panel: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Leave-one-cluster-out estimates of ``spec`` on ``panel``: one row per cluster (:data:`INFLUENCE_COLUMNS`,
+    ranked by the absolute change of the turning point) and the full-sample values (b2, turning point, b5,
+    median moderator, cluster variable) with the estimation sample as ``firm:year`` keys."""
+    f = fit_model(panel, spec)
+    sample = add_model_terms(estimation_sample(panel, f), spec)
+    by = (cluster_variables(spec.cluster) or ["firm"])[0]
+    names = list(spec.regressors)
+    values = sample[[spec.outcome, *names]].to_numpy(dtype=float)
+    fes = list(spec.fixed_effects)
+    fe_codes = (np.column_stack([pd.factorize(sample[c], sort=True)[0] for c in fes]).astype(np.int64)
+                if fes else None)
+    z = float(sample[spec.moderator].median()) if spec.moderator else None
+
+    def summary(beta: np.ndarray) -> tuple[float, float, float]:
+        p = dict(zip(names, beta))
+        b5 = p[spec.interaction(spec.x_sq)] if spec.moderator else float("nan")
+        return float(p[spec.x_sq]), turning_point(p, spec, z), float(b5)
+
+    full = summary(np.asarray(f.coef().loc[names], dtype=float))
+    # Demeaned once on the whole sample: the fixed-effect part of a column is a sum of firm and year effects,
+    # which the subsample's own fixed effects absorb, so demeaning these values again on a subsample gives
+    # the subsample's within values exactly, in a few iterations instead of hundreds.
+    if fe_codes is not None:
+        values = _demeaned(values, fe_codes)
+    groups = sample[by].to_numpy()
+    codes, uniques = pd.factorize(groups, sort=True)
+    rows = []
+    everything = np.ones(len(sample), dtype=bool)
+    for g, name in enumerate(uniques):
+        keep = everything & (codes != g)
+        if spec.drop_singletons and fe_codes is not None:
+            keep = _singleton_free(fe_codes, keep)
+        beta = _within_slopes(values[keep], fe_codes[keep] if fe_codes is not None else None)
+        b2, tp, b5 = summary(beta)
+        rows.append({"cluster": name, "n_obs": int((codes == g).sum()), "b2": b2, "turning_point": tp, "b5": b5,
+                     "infl_b2": full[0] - b2, "infl_turning_point": full[1] - tp, "infl_b5": full[2] - b5})
+    table = pd.DataFrame(rows, columns=[c for c in INFLUENCE_COLUMNS if c != "rank_turning_point"])
+    order = table["infl_turning_point"].abs().fillna(np.inf).sort_values(ascending=False, kind="mergesort").index
+    table = table.loc[order].reset_index(drop=True)
+    table["rank_turning_point"] = np.arange(1, len(table) + 1)
+    info = {"model": spec.name, "cluster_variable": by, "n_clusters": int(len(uniques)), "n_obs": int(len(sample)),
+            "b2": full[0], "turning_point": full[1], "b5": full[2] if spec.moderator else None,
+            "moderator_median": z, "ranked_by": "abs(infl_turning_point)",
+            "sample": [f"{f}:{int(y)}" for f, y in zip(sample["firm"], sample["year"])]}
+    return table, info
+
+
+def most_influential(table: pd.DataFrame, k: int, by: str = "infl_turning_point") -> list:
+    """The ``k`` clusters with the largest absolute influence on ``by`` (ties in table order)."""
+    order = table[by].abs().fillna(np.inf).sort_values(ascending=False, kind="mergesort").index
+    return list(table.loc[order[:k], "cluster"])
+
+
+def refit_without(panel: pd.DataFrame, spec: ModelSpec, options: ModelOptions, clusters: list,
+                  by: str = "firm") -> ModelResult:
+    """The model step on ``panel`` without the rows of ``clusters`` (U-test and moderation statistics)."""
+    frame = panel[~panel[by].isin(clusters)].reset_index(drop=True)  # the model step reads rows by position
+    return estimate_inverted_u(frame, spec, options, details=False)
+
+
+def influence_record(panel: pd.DataFrame, spec: ModelSpec, options: ModelOptions, top: int
+                     ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-cluster influence table and a JSON-ready record: the full-sample values, the ``top`` firms that
+    move the turning point most, and the model refitted without them (b1, b2, turning point, U-test p, b5)."""
+    table, info = cluster_influence(panel, spec)
+    drop = most_influential(table, top)
+    res = refit_without(panel, spec, options, drop, info["cluster_variable"])
+    p = res.params()
+    without = {"n_obs": res.n_obs, "n_clusters": res.n_clusters, "b1": float(p[spec.x]), "b2": float(p[spec.x_sq]),
+               "turning_point": turning_point(p, spec, info["moderator_median"]),
+               "p_sasabuchi": res.extras["utest"]["p_sasabuchi"], "x_range": list(res.x_range),
+               "b5": float(p[spec.interaction(spec.x_sq)]) if spec.moderator else None}
+    if spec.moderator:
+        without["b4"] = float(p[spec.interaction(spec.x)])
+    info.update({"top": int(top), "dropped": [str(c) for c in drop], "without_top": without})
+    return table, info
