@@ -27,9 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.estimation import (FIXEF_TOL, ModelResult, ModelSpec, add_model_terms, cluster_variables,
-                                 estimation_sample, fit_model)
-from analysis.models import ModelOptions, estimate_inverted_u
+from analysis.estimation import FIXEF_TOL, ModelResult, ModelSpec, add_model_terms, cluster_variables, estimation_sample
+from analysis.models import ModelOptions, estimate_inverted_u, fit
 
 #: Columns of the per-cluster influence table (``paper/results/influence/<model>.csv``).
 INFLUENCE_COLUMNS = ("cluster", "n_obs", "b2", "turning_point", "b5", "infl_b2", "infl_turning_point", "infl_b5",
@@ -77,11 +76,11 @@ def _singleton_free(fe_codes: np.ndarray, keep: np.ndarray) -> np.ndarray:
         keep &= ~bad
 
 
-def cluster_influence(panel: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataFrame, dict[str, Any]]:
+def cluster_influence(panel: pd.DataFrame, spec: ModelSpec, options: ModelOptions) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Leave-one-cluster-out estimates of ``spec`` on ``panel``: one row per cluster (:data:`INFLUENCE_COLUMNS`,
     ranked by the absolute change of the turning point) and the full-sample values (b2, turning point, b5,
     median moderator, cluster variable) with the estimation sample as ``firm:year`` keys."""
-    f = fit_model(panel, spec)
+    result, f = fit(panel, spec, options)  # the model step's fit: its sample and full-sample coefficients
     sample = add_model_terms(estimation_sample(panel, f), spec)
     by = (cluster_variables(spec.cluster) or ["firm"])[0]
     names = list(spec.regressors)
@@ -96,7 +95,7 @@ def cluster_influence(panel: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataFram
         b5 = p[spec.interaction(spec.x_sq)] if spec.moderator else float("nan")
         return float(p[spec.x_sq]), turning_point(p, spec, z), float(b5)
 
-    full = summary(np.asarray(f.coef().loc[names], dtype=float))
+    full = summary(np.asarray(result.params().loc[names], dtype=float))
     # Demeaned once on the whole sample: the fixed-effect part of a column is a sum of firm and year effects,
     # which the subsample's own fixed effects absorb, so demeaning these values again on a subsample gives
     # the subsample's within values exactly, in a few iterations instead of hundreds.
@@ -142,7 +141,7 @@ def influence_record(panel: pd.DataFrame, spec: ModelSpec, options: ModelOptions
                      ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-cluster influence table and a JSON-ready record: the full-sample values, the ``top`` firms that
     move the turning point most, and the model refitted without them (b1, b2, turning point, U-test p, b5)."""
-    table, info = cluster_influence(panel, spec)
+    table, info = cluster_influence(panel, spec, options)
     drop = most_influential(table, top)
     res = refit_without(panel, spec, options, drop, info["cluster_variable"])
     p = res.params()

@@ -65,7 +65,7 @@ def _statsmodels_loco(panel: pd.DataFrame, spec) -> dict[str, tuple[float, float
 def test_leave_one_firm_out_equals_statsmodels_refits(which):
     panel = _panel()
     spec = {s.name: s for s in specs_from_config(MODELS)}[which]
-    table, info = cluster_influence(panel, spec)
+    table, info = cluster_influence(panel, spec, ModelOptions.from_config(MODELS))
     expected = _statsmodels_loco(panel, spec)
     assert set(table["cluster"]) == set(expected)  # the singleton firm is not in the estimation sample
     assert "699999" not in set(table["cluster"])

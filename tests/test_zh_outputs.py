@@ -45,6 +45,7 @@ def latin_words(text: str) -> list[str]:
     """Latin-letter words of a text outside the whitelist (file names, code spans, image links and
     URLs removed first: they are not labels)."""
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)          # images
+    text = re.sub(r"\]\([^)]*\)", "] ", text)                  # link targets (the link's text is kept)
     text = re.sub(r"`[^`]*`", " ", text)                        # code spans
     text = re.sub(r"\S+\.(?:parquet|csv|json|tex|md|yaml|png)\b", " ", text)
     return sorted({w for w in _WORD.findall(text) if w not in WHITELIST})
@@ -54,6 +55,8 @@ def test_scanner_catches_english_and_passes_chinese():
     assert latin_words("服务化 (Serv) 的系数，p 值 (Sasabuchi)，CRV1") == []
     assert latin_words("总资产收益率 rises with the service share") == ["rises", "service", "share", "the", "with"]
     assert latin_words("见 `paper_markdown` 与 data_clean/dropped.parquet ![curve_roa](../figures/curve_roa.png)") == []
+    assert latin_words("[审计（1）](../audit/index.html#model=baseline_roa)") == []
+    assert latin_words("[Audit (1)](../audit/index.html)") == ["Audit"]
 
 
 def _tables_text(run: Path) -> dict[str, str]:

@@ -1,0 +1,61 @@
+# The audit site (paper/audit/): influence of each firm on every main model (exact leave-one-firm-out
+# refits, analysis/influence.py), then one static site from the provenance files, the saved results and
+# the influence records (analysis/presentation/audit.py); opened from the file system, in the report.
+_AUDIT = config["audit"]
+AUDIT_OUTPUTS = ["paper/audit"] if _AUDIT["enabled"] else []
+
+
+rule influence:
+    """Each firm's influence on b2, the turning point and b5 of one model; the model without the top firms."""
+    input:
+        panel="data_clean/panel.parquet",
+    output:
+        table="paper/results/influence/{model}.csv",
+        record="paper/results/influence/{model}.json",
+    log:
+        "logs/influence_{model}.log",
+    wildcard_constraints:
+        model="|".join(MODELS),
+    conda:
+        CONDA_ENV
+    params:
+        models=config["models"],
+        top=_AUDIT["top_firms"],
+    script:
+        "../scripts/influence.py"
+
+
+rule audit:
+    """The static audit site: sample with fates, firm-year evidence (source pages, dictionary hits), models."""
+    input:
+        panel="data_clean/panel.parquet",
+        dropped="data_clean/dropped.parquet",
+        servitization="data_clean/servitization.parquet",
+        labels="data_clean/segment_labels.csv",
+        segment_status="data_clean/report_segments_status.csv",
+        text_status="data_clean/report_status.csv",
+        results=expand("paper/results/{model}.json", model=MODELS),
+        influence_tables=expand("paper/results/influence/{model}.csv", model=MODELS),
+        influence_records=expand("paper/results/influence/{model}.json", model=MODELS),
+        dictionaries=dictionary_files(config["reports"]),
+        reports=REPORTS_INPUT,
+    output:
+        site=in_report(
+            directory("paper/audit"),
+            htmlindex="index.html",
+            caption="../report/audit.rst",
+            category="Audit",
+        ),
+    log:
+        "logs/audit.log",
+    conda:
+        CONDA_ENV
+    params:
+        audit=_AUDIT,
+        language=LANGUAGE,
+        reports=config["reports"],
+        reports_dir=lambda w: REPORTS_DIR,
+        text_cache="data_clean/text/cache",
+        image_cache="data_clean/audit_cache",
+    script:
+        "../scripts/audit.py"
