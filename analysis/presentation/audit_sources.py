@@ -119,23 +119,18 @@ class Hit:
 
 
 def _page_starts(text: str, pages: list[str]) -> list[int] | None:
-    """Offsets in the normalized ``text`` where each page's normalized text starts (pages located in order by
-    their first characters); None when the pages cannot be lined up with the text."""
-    from analysis.text.normalize import normalize_text
+    """Offsets in the normalized ``text`` where each page starts: the pages as the text stage joined them
+    (running headers and footers removed, :func:`analysis.text.pdf.strip_headers_footers`), each normalized;
+    None when their lengths do not add up to the text's (the pages are then not shown)."""
+    from itertools import accumulate
 
-    starts, pos = [], 0
-    for p in pages:
-        head = normalize_text(p)[:30]
-        if not head:
-            starts.append(pos)
-            continue
-        i = text.find(head, pos)
-        if i < 0:
-            starts.append(pos)
-            continue
-        starts.append(i)
-        pos = i
-    return starts if starts else None
+    from analysis.text.normalize import normalize_text
+    from analysis.text.pdf import strip_headers_footers
+
+    lengths = [len(normalize_text(p)) for p in strip_headers_footers(pages)]
+    if abs(sum(lengths) - len(text)) > max(10, 0.002 * len(text)):
+        return None
+    return [0, *accumulate(lengths)][:-1]
 
 
 def report_pages(path: str | Path) -> list[str]:
