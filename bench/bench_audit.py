@@ -20,24 +20,14 @@ import os
 import platform
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.pipeline import snakemake, working_folder
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def snakemake(workdir: Path, cores: int, *args: str) -> float:
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config" / "config.yaml"), "--quiet", "--cores", str(cores), *args]
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode:
-        sys.exit(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return time.perf_counter() - t0
 
 
 def _timed(fn):
@@ -93,9 +83,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "audit_benchmark.md")
     args = ap.parse_args()
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="audit-bench-"))
-    shutil.rmtree(work / "config", ignore_errors=True)
-    shutil.copytree(REPO / "config", work / "config")
+    work = working_folder(args.workdir, "audit-bench-")
     print(f"working folder {work}; running the pipeline up to the audit's inputs (not timed)", flush=True)
     snakemake(work, args.cores, "paper/audit", "--omit-from", "influence")
     shutil.rmtree(work / "paper" / "audit", ignore_errors=True)
