@@ -4,8 +4,8 @@ A referee's question "do a handful of firms make the paradox?" is answered by le
 refits (the cluster jackknife): for every cluster g of a model (the firm under ``models.cluster: firm``,
 the first variable of a two-way clustering), the model's point estimates are recomputed on its
 estimation sample without g's rows. The refit is exact, not a one-step (DFBETA) approximation: the
-outcome and regressors are demeaned on the fixed effects by pyfixest's demeaner at the model step's
-tolerance (:data:`analysis.estimation.FIXEF_TOL`), singleton groups are dropped again when the model
+outcome and regressors are demeaned on the fixed effects by alternating projections (to a relative
+tolerance of 1e-12), singleton groups are dropped again when the model
 drops them, and least squares gives the slopes (Frisch-Waugh-Lovell: the same slopes as the model step
 on that sample; ``tests/test_influence.py`` checks them against statsmodels with fixed-effect dummies).
 
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.estimation import FIXEF_TOL, ModelResult, ModelSpec, add_model_terms, cluster_variables, estimation_sample
+from analysis.estimation import ModelResult, ModelSpec, add_model_terms, cluster_variables, estimation_sample
 from analysis.models import ModelOptions, estimate_inverted_u, fit
 
 #: Columns of the per-cluster influence table (``paper/results/influence/<model>.csv``).
@@ -45,14 +45,11 @@ def turning_point(params: pd.Series | dict, spec: ModelSpec, z: float | None = N
 
 
 def _demeaned(values: np.ndarray, fe_codes: np.ndarray) -> np.ndarray:
-    """Columns of ``values`` demeaned on the fixed effects (pyfixest's demeaner, the model step's tolerance)."""
-    from pyfixest.estimation import demean
+    """Columns of ``values`` demeaned on the fixed effects (alternating projections to a relative tolerance of
+    1e-12, :func:`analysis.inference.two_lines.demean`; no compilation, so a job starts at once)."""
+    from analysis.inference.two_lines import demean
 
-    codes = np.column_stack([np.unique(fe_codes[:, j], return_inverse=True)[1] for j in range(fe_codes.shape[1])])
-    out, ok = demean(np.ascontiguousarray(values), codes.astype(np.uint64), np.ones(len(values)), tol=FIXEF_TOL)
-    if not ok:
-        raise RuntimeError("fixed-effect demeaning did not converge in a leave-one-cluster-out refit")
-    return out
+    return demean(values, fe_codes)
 
 
 def _within_slopes(values: np.ndarray, fe_codes: np.ndarray | None) -> np.ndarray:
@@ -76,6 +73,78 @@ def _singleton_free(fe_codes: np.ndarray, keep: np.ndarray) -> np.ndarray:
         keep &= ~bad
 
 
+def _downdating_plan(sample: pd.DataFrame, fes: list[str], by: str, max_dummies: int = 300
+                     ) -> tuple[int, list[int]] | None:
+    """(index of the fixed effect absorbed by demeaning, indices of those entered as dummies) when a fixed effect
+    has its groups nested in the clusters (the firm effect under clustering by firm) and the others have at most
+    ``max_dummies`` levels in all; None otherwise."""
+    if not fes:
+        return None
+    nested = [j for j, c in enumerate(fes) if sample.groupby(c, sort=False)[by].nunique().max() == 1]
+    if not nested:
+        return None
+    absorbed = max(nested, key=lambda j: sample[fes[j]].nunique())
+    others = [j for j in range(len(fes)) if j != absorbed]
+    if sum(sample[fes[j]].nunique() for j in others) > max_dummies:
+        return None
+    return absorbed, others
+
+
+def _loco_by_downdating(values: np.ndarray, fe_codes: np.ndarray, codes: np.ndarray, n_clusters: int,
+                        absorbed: int, others: list[int]) -> list[np.ndarray]:
+    """Leave-one-cluster-out slopes, exactly, without refitting: the absorbed effect's groups lie inside the
+    clusters, so demeaning within them once leaves every other cluster's rows unchanged when a cluster is left
+    out; the other effects enter as dummies (one level of each left out). The cross-products of the demeaned
+    columns minus the left-out cluster's own give each cluster's normal equations; a dummy whose level has no
+    row left is dropped (a level with one row left absorbs it, as dropping that singleton would)."""
+    dummies, levels = [], []
+    for j in others:
+        n = int(fe_codes[:, j].max()) + 1
+        d = np.zeros((len(values), n - 1))
+        rows = fe_codes[:, j] > 0
+        d[np.nonzero(rows)[0], fe_codes[rows, j] - 1] = 1.0
+        dummies.append(d)
+        levels.append(fe_codes[:, j])
+    W = np.column_stack([values, *dummies]) if dummies else values
+    g_abs = fe_codes[:, absorbed]
+    sizes = np.bincount(g_abs)
+    means = np.stack([np.bincount(g_abs, weights=W[:, k]) for k in range(W.shape[1])], axis=1) / sizes[:, None]
+    W = W - means[g_abs]
+    total = W.T @ W
+    k_x = values.shape[1] - 1  # slopes of the model (column 0 is the outcome)
+    out = []
+    for g in range(n_clusters):
+        rows = codes == g
+        A = total - W[rows].T @ W[rows]
+        keep = np.ones(W.shape[1], dtype=bool)
+        start = values.shape[1]
+        for lev in levels:
+            n_left = np.bincount(lev[~rows], minlength=int(lev.max()) + 1)[1:]
+            keep[start:start + len(n_left)] = n_left > 0
+            start += len(n_left)
+        idx = np.nonzero(keep[1:])[0] + 1
+        beta = np.linalg.solve(A[np.ix_(idx, idx)], A[idx, 0])
+        out.append(beta[:k_x])
+    return out
+
+
+def _loco_by_refits(values: np.ndarray, fe_codes: np.ndarray | None, codes: np.ndarray, n_clusters: int,
+                    drop_singletons: bool) -> list[np.ndarray]:
+    """Leave-one-cluster-out slopes by refitting on each subsample (any fixed effects)."""
+    # Demeaned once on the whole sample: the fixed-effect part of a column is a sum of the effects, which the
+    # subsample's own fixed effects absorb, so demeaning these values again on a subsample gives the
+    # subsample's within values exactly, in a few iterations instead of hundreds.
+    if fe_codes is not None:
+        values = _demeaned(values, fe_codes)
+    out = []
+    for g in range(n_clusters):
+        keep = codes != g
+        if drop_singletons and fe_codes is not None:
+            keep = _singleton_free(fe_codes, keep)
+        out.append(_within_slopes(values[keep], fe_codes[keep] if fe_codes is not None else None))
+    return out
+
+
 def cluster_influence(panel: pd.DataFrame, spec: ModelSpec, options: ModelOptions) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Leave-one-cluster-out estimates of ``spec`` on ``panel``: one row per cluster (:data:`INFLUENCE_COLUMNS`,
     ranked by the absolute change of the turning point) and the full-sample values (b2, turning point, b5,
@@ -96,21 +165,14 @@ def cluster_influence(panel: pd.DataFrame, spec: ModelSpec, options: ModelOption
         return float(p[spec.x_sq]), turning_point(p, spec, z), float(b5)
 
     full = summary(np.asarray(result.params().loc[names], dtype=float))
-    # Demeaned once on the whole sample: the fixed-effect part of a column is a sum of firm and year effects,
-    # which the subsample's own fixed effects absorb, so demeaning these values again on a subsample gives
-    # the subsample's within values exactly, in a few iterations instead of hundreds.
-    if fe_codes is not None:
-        values = _demeaned(values, fe_codes)
     groups = sample[by].to_numpy()
     codes, uniques = pd.factorize(groups, sort=True)
+    plan = _downdating_plan(sample, fes, by)
+    betas = (_loco_by_downdating(values, fe_codes, codes, len(uniques), *plan) if plan is not None
+             else _loco_by_refits(values, fe_codes, codes, len(uniques), spec.drop_singletons))
     rows = []
-    everything = np.ones(len(sample), dtype=bool)
     for g, name in enumerate(uniques):
-        keep = everything & (codes != g)
-        if spec.drop_singletons and fe_codes is not None:
-            keep = _singleton_free(fe_codes, keep)
-        beta = _within_slopes(values[keep], fe_codes[keep] if fe_codes is not None else None)
-        b2, tp, b5 = summary(beta)
+        b2, tp, b5 = summary(betas[g])
         rows.append({"cluster": name, "n_obs": int((codes == g).sum()), "b2": b2, "turning_point": tp, "b5": b5,
                      "infl_b2": full[0] - b2, "infl_turning_point": full[1] - tp, "infl_b5": full[2] - b5})
     table = pd.DataFrame(rows, columns=[c for c in INFLUENCE_COLUMNS if c != "rank_turning_point"])

@@ -28,6 +28,9 @@ def _panel(n_firms: int = 14, seed: int = 3) -> pd.DataFrame:
                    + 0.04 * serv ** 2 * dig + 0.005 * rng.normal() + rng.normal(scale=0.02))
             rows.append({"firm": f"{600000 + i:06d}", "year": int(y), "serv": serv, "dig": dig, "roa": roa,
                          "size": rng.normal(22, 1)})
+    # a year seen in two firms only: leaving either out leaves a singleton year (dropped, as pyfixest would)
+    for firm in ("600000", "600001"):
+        rows.append({"firm": firm, "year": 2021, "serv": 0.5, "dig": 2.0, "roa": rng.normal(0.05, 0.02), "size": 22.0})
     # one firm seen once: a singleton the model drops
     rows.append({"firm": "699999", "year": 2015, "serv": 0.3, "dig": 1.0, "roa": 0.05, "size": 22.0})
     return pd.DataFrame(rows)
@@ -61,8 +64,13 @@ def _statsmodels_loco(panel: pd.DataFrame, spec) -> dict[str, tuple[float, float
     return out
 
 
+@pytest.mark.parametrize("route", ["downdating", "refits"])
 @pytest.mark.parametrize("which", ["baseline_roa", "moderation_roa"])
-def test_leave_one_firm_out_equals_statsmodels_refits(which):
+def test_leave_one_firm_out_equals_statsmodels_refits(which, route, monkeypatch):
+    import analysis.influence
+
+    if route == "refits":  # the general route, for fixed effects not nested in the clusters
+        monkeypatch.setattr(analysis.influence, "_downdating_plan", lambda *a, **k: None)
     panel = _panel()
     spec = {s.name: s for s in specs_from_config(MODELS)}[which]
     table, info = cluster_influence(panel, spec, ModelOptions.from_config(MODELS))

@@ -145,6 +145,17 @@ def test_every_output_is_chinese(demo_copy, tmp_path):
     if latin_words(paper):
         found["paper.md"] = latin_words(paper)
     assert '<html lang="zh-CN">' in (run / "paper" / "generated" / "paper.html").read_text(encoding="utf-8")
+    # the audit site's labels: headings and column heads of the index, a firm page and a model page
+    audit = run / "paper" / "audit"
+    for page in [audit / "index.html", sorted((audit / "firm").glob("*.html"))[0], sorted((audit / "model").glob("*.html"))[0]]:
+        html = page.read_text(encoding="utf-8")
+        assert '<html lang="zh-CN">' in html, page
+        heads = re.findall(r"<(?:h[1-4]|th|label|figcaption)[^>]*>(.*?)</(?:h[1-4]|th|label|figcaption)>", html, re.S)
+        heads = [re.sub(r"<[^>]+>", " ", h) for h in heads]
+        words = latin_words("\n".join(re.sub(r"\S+\.(?:pdf|txt|html?|jsonl)\b|\b\d{6}\b|\w+_\w+", " ", h)
+                                     for h in heads))  # report files, stock codes, model names
+        if words:
+            found[f"audit {page.relative_to(audit)}"] = words
     for name, texts in _figure_texts(run, tmp_path).items():
         words = latin_words("\n".join(texts))
         if words:

@@ -30,6 +30,7 @@ import math
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,12 @@ def _e(s: Any) -> str:
 
 
 def _L(key: str, lang: str, **kw) -> str:
-    return text(f"audit_{key}", lang, **kw) if kw else label(f"audit_{key}", lang)
+    return text(f"audit_{key}", lang, **kw) if kw else _label(key, lang)
+
+
+@lru_cache(maxsize=None)
+def _label(key: str, lang: str) -> str:
+    return label(f"audit_{key}", lang)
 
 
 def _num(v: Any, digits: int = 4) -> str:
@@ -266,6 +272,7 @@ class _Evidence:
         self.seg_status = {(r["firm"], r["year"]): r for r in seg.to_dict("records")} if len(seg) else {}
         ts = _norm(inp.text_status)
         self.text_status = {(r["firm"], r["year"]): r for r in ts.to_dict("records")} if len(ts) else {}
+        self._rel: dict[tuple[Path, Path], str] = {}
         self.images_made = 0
         self.images_cached = 0
 
@@ -276,8 +283,10 @@ class _Evidence:
         return p if p.exists() else None
 
     def link(self, p: Path, from_dir: Path, page: int | None = None) -> str:
-        rel = os.path.relpath(p.resolve(), from_dir.resolve()).replace(os.sep, "/")
-        return rel + (f"#page={page}" if page else "")
+        key = (p.parent, from_dir)
+        if key not in self._rel:  # one relative path per folder pair (resolving every file is slow)
+            self._rel[key] = os.path.relpath(p.parent.resolve(), from_dir.resolve()).replace(os.sep, "/")
+        return f"{self._rel[key]}/{p.name}" + (f"#page={page}" if page else "")
 
     def images(self, firm: str, year: int, segs: list[dict]) -> str:
         from analysis.presentation.audit_sources import copy_image, page_image, report_source
