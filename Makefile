@@ -58,7 +58,7 @@ lock: $(STAMP)
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -v -iE '^(setuptools|pip)=='; } > requirements.lock
 
 clean:
-	rm -rf data_clean/* paper/results paper/tables paper/figures paper/generated logs .snakemake/log
+	rm -rf data_clean/* paper/results paper/tables paper/figures paper/generated paper/audit logs .snakemake/log
 	git checkout -- data_clean paper 2>/dev/null || true
 
 distclean: clean

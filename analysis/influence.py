@@ -1,13 +1,15 @@
 """Influence of each firm (cluster) on the inverted U: b2, the turning point and b5.
 
 A referee's question "do a handful of firms make the paradox?" is answered by leave-one-cluster-out
-refits (the cluster jackknife): for every cluster g of a model (the firm under ``models.cluster: firm``,
-the first variable of a two-way clustering), the model's point estimates are recomputed on its
-estimation sample without g's rows. The refit is exact, not a one-step (DFBETA) approximation: the
-outcome and regressors are demeaned on the fixed effects by alternating projections (to a relative
-tolerance of 1e-12), singleton groups are dropped again when the model
-drops them, and least squares gives the slopes (Frisch-Waugh-Lovell: the same slopes as the model step
-on that sample; ``tests/test_influence.py`` checks them against statsmodels with fixed-effect dummies).
+estimates (the cluster jackknife): for every cluster g of a model (the firm under ``models.cluster: firm``,
+the first variable of a two-way clustering), the model's point estimates without g's rows. They are exact, not
+a one-step (DFBETA) approximation. When a fixed effect's groups lie inside the clusters (the firm effect under
+clustering by firm), no refit is needed (:func:`_loco_by_downdating`): demeaned within those groups once, the
+other clusters' rows do not change when g is left out, the other effects enter as dummies, and g's normal
+equations are the whole sample's cross-products minus g's own. Otherwise each subsample is refitted
+(:func:`_loco_by_refits`): demeaned on the fixed effects by alternating projections, singleton groups dropped
+again when the model drops them. Either way the slopes equal the model step's on that subsample
+(``tests/test_influence.py`` checks both routes against statsmodels with fixed-effect dummies).
 
 Quantities (the conventions of the robustness table): b2 is the coefficient of Serv^2; the turning point
 is ``-b1 / (2 b2)`` in a quadratic model and ``-(b1 + b4 z) / (2 (b2 + b5 z))`` at the median moderator z

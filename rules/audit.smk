@@ -6,20 +6,19 @@ AUDIT_OUTPUTS = ["paper/audit"] if _AUDIT["enabled"] else []
 
 
 rule influence:
-    """Each firm's influence on b2, the turning point and b5 of one model; the model without the top firms."""
+    """Each firm's influence on b2, the turning point and b5 of every main model; each model without its top firms."""
     input:
         panel="data_clean/panel.parquet",
     output:
-        table="paper/results/influence/{model}.csv",
-        record="paper/results/influence/{model}.json",
+        tables=expand("paper/results/influence/{model}.csv", model=MODELS),
+        records=expand("paper/results/influence/{model}.json", model=MODELS),
     log:
-        "logs/influence_{model}.log",
-    wildcard_constraints:
-        model="|".join(MODELS),
+        "logs/influence.log",
     conda:
         CONDA_ENV
     params:
         models=config["models"],
+        names=MODELS,
         top=_AUDIT["top_firms"],
     script:
         "../scripts/influence.py"
@@ -50,6 +49,7 @@ rule audit:
         "logs/audit.log",
     conda:
         CONDA_ENV
+    threads: 2
     params:
         audit=_AUDIT,
         language=LANGUAGE,

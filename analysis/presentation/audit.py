@@ -556,15 +556,31 @@ def _recomputed(panel: pd.DataFrame, dropped: pd.DataFrame) -> pd.DataFrame:
     return out[out["_kept"]].drop(columns="_kept")
 
 
-def write_site(out_dir: str | Path, inp: AuditInputs, opts: AuditOptions = AuditOptions()) -> dict[str, Any]:
-    """Write the audit site to ``out_dir``; returns counts (pages, images, hits) for the log."""
+#: what the firm-page workers read (set before they are forked; see :func:`write_site`)
+_JOB: dict[str, Any] = {}
+
+
+def _firm_pages(firms: list[str]) -> tuple[int, int]:
+    """Write the pages of ``firms`` (in a worker or in the main process); (images rendered, from the cache)."""
+    j = _JOB
+    ev = _Evidence(j["inp"], j["opts"], j["out"])
+    for firm in firms:
+        (j["out"] / "firm" / f"{firm}.html").write_text(
+            firm_page(j["inp"], j["opts"], ev, j["lookup"], firm, j["raw"][firm], j["panel"].get(firm, []),
+                      j["recomputed"], j["serv"], j["segs"], j["kept"]), encoding="utf-8")
+    return ev.images_made, ev.images_cached
+
+
+def write_site(out_dir: str | Path, inp: AuditInputs, opts: AuditOptions = AuditOptions(), workers: int = 1
+               ) -> dict[str, Any]:
+    """Write the audit site to ``out_dir``; returns counts (pages, images) for the log. With ``workers`` > 1 the
+    firm pages are written by that many forked processes (the pages do not depend on the order)."""
     out = Path(out_dir)
     (out / "firm").mkdir(parents=True, exist_ok=True)
     (out / "model").mkdir(parents=True, exist_ok=True)
     inp.panel = _norm(inp.panel).reset_index(drop=True)
     rows, meta = sample_rows(inp, opts.language)
     (out / "index.html").write_text(index_page(inp, opts, rows, meta), encoding="utf-8")
-    ev = _Evidence(inp, opts, out)
     serv = {(r["firm"], r["year"]): r for r in _norm(inp.servitization).to_dict("records")} if len(inp.servitization) else {}
     segs: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for r in _norm(inp.labels).to_dict("records"):
@@ -578,12 +594,21 @@ def write_site(out_dir: str | Path, inp: AuditInputs, opts: AuditOptions = Audit
     panel_by_firm: dict[str, list[dict]] = defaultdict(list)
     for r in inp.panel.to_dict("records"):
         panel_by_firm[r["firm"]].append(r)
-    for firm, raw in sorted(by_firm_raw.items()):
-        (out / "firm" / f"{firm}.html").write_text(
-            firm_page(inp, opts, ev, lookup, firm, raw, panel_by_firm.get(firm, []), recomputed, serv, segs,
-                      meta["kept"]), encoding="utf-8")
+    _JOB.update(inp=inp, opts=opts, out=out, lookup=lookup, raw=by_firm_raw, panel=panel_by_firm,
+                recomputed=recomputed, serv=serv, segs=segs, kept=meta["kept"])
+    firms = sorted(by_firm_raw)
+    try:
+        if workers > 1 and len(firms) > 50:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                counts = pool.map(_firm_pages, [firms[k::workers] for k in range(workers)])
+        else:
+            counts = [_firm_pages(firms)]
+    finally:
+        _JOB.clear()
     for m in meta["models"]:
         (out / "model" / f"{m}.html").write_text(model_page(inp, opts, m), encoding="utf-8")
         inp.influence[m][0].to_csv(out / "model" / f"{m}_influence.csv", index=False, lineterminator="\n")
     return {"raw_rows": len(rows), "firms": len(by_firm_raw), "models": len(meta["models"]),
-            "images_rendered": ev.images_made, "images_cached": ev.images_cached}
+            "images_rendered": sum(c[0] for c in counts), "images_cached": sum(c[1] for c in counts)}
