@@ -1,8 +1,8 @@
 # The audit site (paper/audit/): influence of each firm on every main model (exact leave-one-firm-out
 # refits, analysis/influence.py), then one static site from the provenance files, the saved results and
-# the influence records (analysis/presentation/audit.py); opened from the file system, in the report.
+# the influence records (analysis/presentation/audit.py); opened from the file system; its summary in the report.
 _AUDIT = config["audit"]
-AUDIT_OUTPUTS = ["paper/audit"] if _AUDIT["enabled"] else []
+AUDIT_OUTPUTS = ["paper/audit", "paper/generated/audit.html"] if _AUDIT["enabled"] else []
 
 
 rule influence:
@@ -39,12 +39,9 @@ rule audit:
         dictionaries=dictionary_files(config["reports"]),
         reports=REPORTS_INPUT,
     output:
-        site=in_report(
-            directory("paper/audit"),
-            htmlindex="index.html",
-            caption="../report/audit.rst",
-            category="Audit",
-        ),
+        site=directory("paper/audit"),
+        # the report cannot hold a folder of pages (unless stored as zip): a summary linking to the site
+        summary=in_report("paper/generated/audit.html", caption="../report/audit.rst", category="Audit"),
     log:
         "logs/audit.log",
     conda:

@@ -37,7 +37,7 @@ def main(smk, log):
         dig_section=cfg["section"])
     opts = AuditOptions(language=smk.params.language, max_hits=int(smk.params.audit["max_hits"]),
                         influence_rows=int(smk.params.audit["influence_rows"]), dpi=int(smk.params.audit["page_dpi"]))
-    made = write_site(smk.output.site, inp, opts, workers=smk.threads)
+    made = write_site(smk.output.site, inp, opts, workers=smk.threads, summary=smk.output.summary)
     size = sum(p.stat().st_size for p in Path(smk.output.site).rglob("*") if p.is_file())
     log(f"audit site: {made['raw_rows']} raw rows, {made['firms']} firm pages, {made['models']} model pages; "
         f"page images rendered {made['images_rendered']}, from the cache {made['images_cached']}; "

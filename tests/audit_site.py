@@ -16,29 +16,30 @@ _REF = re.compile(r'(?:href|src)="([^"]+)"')
 _ID = re.compile(r'id="([^"]+)"')
 
 
-def broken_links(site: Path) -> list[str]:
-    """Every relative link or image source of the site's pages whose file (or, for an HTML page, whose
-    ``#anchor``) does not exist. ``index.html#model=...`` carries filter parameters, not an anchor."""
+def broken_links(site: Path, extra: tuple[Path, ...] = ()) -> list[str]:
+    """Every relative link or image source of the site's pages (and of ``extra`` pages) whose file (or, for an
+    HTML page, whose ``#anchor``) does not exist. ``index.html#model=...`` carries filter parameters, not an
+    anchor."""
     ids: dict[Path, set[str]] = {}
     bad = []
-    pages = sorted(site.rglob("*.html"))
+    pages = sorted(site.rglob("*.html")) + list(extra)
     for page in pages:
         text = page.read_text(encoding="utf-8")
         for ref in _REF.findall(text):
             ref = ref.replace("&amp;", "&")
             if re.match(r"^[a-z]+:", ref):
-                bad.append(f"{page.relative_to(site)}: absolute link {ref}")  # the site is offline
+                bad.append(f"{page.name}: absolute link {ref}")  # the site is offline
                 continue
             path, _, frag = ref.partition("#")
             target = (page.parent / unquote(path)).resolve() if path else page.resolve()
             if not target.exists():
-                bad.append(f"{page.relative_to(site)}: {ref} (no file)")
+                bad.append(f"{page.name}: {ref} (no file)")
                 continue
             if frag and target.suffix == ".html" and "=" not in frag:
                 if target not in ids:
                     ids[target] = set(_ID.findall(target.read_text(encoding="utf-8")))
                 if frag not in ids[target]:
-                    bad.append(f"{page.relative_to(site)}: {ref} (no anchor)")
+                    bad.append(f"{page.name}: {ref} (no anchor)")
     return bad
 
 

@@ -28,8 +28,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "real_reports"
 
 def test_small_site_shows_the_source_page_with_the_table_outlined(tmp_path):
     inp = small_inputs(tmp_path)
-    made = write_site(tmp_path / "site", inp)
+    made = write_site(tmp_path / "site", inp, summary=tmp_path / "generated" / "audit.html")
     assert made["images_rendered"] == 1 and made["images_cached"] == 0
+    summary = (tmp_path / "generated" / "audit.html").read_text(encoding="utf-8")
+    assert 'href="../site/index.html"' in summary and 'href="../site/model/baseline_roa.html"' in summary
+    assert broken_links(tmp_path / "site", (tmp_path / "generated" / "audit.html",)) == []
     page = (tmp_path / "site" / "firm" / "600001.html").read_text(encoding="utf-8")
     fig = re.search(r'<figure data-page="(\d+)"><a class="report" href="([^"]+)"><img class="page" src="([^"]+)"', page)
     assert fig and fig.group(1) == "3"
@@ -126,7 +129,10 @@ def check_demo_site(run: Path) -> None:
     assert "../audit/index.html#model=baseline_roa" in links and "../audit/model/baseline_roa.html" in links
     for link in links:
         assert (run / "paper" / "tables" / link.split("#")[0]).is_file()
-    assert broken_links(site) == []
+    summary = run / "paper" / "generated" / "audit.html"
+    for m in data["models"]:
+        assert f'href="../audit/model/{m}.html"' in summary.read_text(encoding="utf-8")
+    assert broken_links(site, (summary,)) == []
 
 
 # ------------------------------------------------------------------------------- the real corpus

@@ -556,6 +556,33 @@ def _recomputed(panel: pd.DataFrame, dropped: pd.DataFrame) -> pd.DataFrame:
     return out[out["_kept"]].drop(columns="_kept")
 
 
+def summary_page(inp: AuditInputs, opts: AuditOptions, rows: list[list], meta: dict, site: str, top: int = 10) -> str:
+    """A one-page summary for the Snakemake report (which cannot hold the site itself): how to open the site
+    (``site``: its folder relative to this page), the sample counts, and per model its N and the firms that
+    move its turning point most."""
+    lang = opts.language
+    n_kept = sum(r[4] == meta["kept"] for r in rows)
+    body = [f'<p>{_e(_L("summary_open", lang, path="paper/audit/index.html"))} '
+            f'<a href="{_e(site)}/index.html">{_e(_L("nav_sample", lang))}</a></p>',
+            f"<p>{_e(_L('intro', lang, n=len(rows), kept=n_kept))}</p>"]
+    for m in meta["models"]:
+        table, rec = inp.influence[m]
+        moderated = bool(inp.results.get(m, {}).get("spec", {}).get("moderator"))
+        head = [_e(_L(k, lang)) for k in ("firm", "n_obs", "infl_tp", "infl_b2")] + (
+            [_e(_L("infl_b5", lang))] if moderated else [])
+        trs = [[_e(_fk(r.cluster)), str(r.n_obs), f'<td class="num">{_num(r.infl_turning_point)}</td>',
+                f'<td class="num">{_num(r.infl_b2)}</td>'] + ([f'<td class="num">{_num(r.infl_b5)}</td>'] if moderated
+                                                              else [])
+               for r in table.head(top).itertuples(index=False)]
+        wo = rec.get("without_top", {})
+        body.append(f'<h2><a href="{_e(site)}/model/{_e(m)}.html">{_e(m)}</a></h2><p>'
+                    + _e(_L("summary_model", lang, n=rec.get("n_obs"), tp=_num(rec.get("turning_point")),
+                            k=rec.get("top"), tp_without=_num(wo.get("turning_point")),
+                            p_without=_num(wo.get("p_sasabuchi")))) + "</p>" + _table(head, trs))
+    return _page(_L("title", lang), "\n".join(body), lang).replace(
+        '<nav><a href="index.html">', f'<nav><a href="{_e(site)}/index.html">')
+
+
 #: what the firm-page workers read (set before they are forked; see :func:`write_site`)
 _JOB: dict[str, Any] = {}
 
@@ -571,10 +598,11 @@ def _firm_pages(firms: list[str]) -> tuple[int, int]:
     return ev.images_made, ev.images_cached
 
 
-def write_site(out_dir: str | Path, inp: AuditInputs, opts: AuditOptions = AuditOptions(), workers: int = 1
-               ) -> dict[str, Any]:
-    """Write the audit site to ``out_dir``; returns counts (pages, images) for the log. With ``workers`` > 1 the
-    firm pages are written by that many forked processes (the pages do not depend on the order)."""
+def write_site(out_dir: str | Path, inp: AuditInputs, opts: AuditOptions = AuditOptions(), workers: int = 1,
+               summary: str | Path | None = None) -> dict[str, Any]:
+    """Write the audit site to ``out_dir`` (and with ``summary`` its one-page summary there, linking to the
+    site); returns counts (pages, images) for the log. With ``workers`` > 1 the firm pages are written by that
+    many forked processes (the pages do not depend on the order)."""
     out = Path(out_dir)
     (out / "firm").mkdir(parents=True, exist_ok=True)
     (out / "model").mkdir(parents=True, exist_ok=True)
@@ -610,5 +638,10 @@ def write_site(out_dir: str | Path, inp: AuditInputs, opts: AuditOptions = Audit
     for m in meta["models"]:
         (out / "model" / f"{m}.html").write_text(model_page(inp, opts, m), encoding="utf-8")
         inp.influence[m][0].to_csv(out / "model" / f"{m}_influence.csv", index=False, lineterminator="\n")
+    if summary is not None:
+        summary = Path(summary)
+        summary.parent.mkdir(parents=True, exist_ok=True)
+        site = os.path.relpath(out.resolve(), summary.parent.resolve()).replace(os.sep, "/")
+        summary.write_text(summary_page(inp, opts, rows, meta, site), encoding="utf-8")
     return {"raw_rows": len(rows), "firms": len(by_firm_raw), "models": len(meta["models"]),
             "images_rendered": sum(c[0] for c in counts), "images_cached": sum(c[1] for c in counts)}
