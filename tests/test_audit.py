@@ -34,7 +34,8 @@ def test_small_site_shows_the_source_page_with_the_table_outlined(tmp_path):
     assert 'href="../site/index.html"' in summary and 'href="../site/model/baseline_roa.html"' in summary
     assert broken_links(tmp_path / "site", (tmp_path / "generated" / "audit.html",)) == []
     page = (tmp_path / "site" / "firm" / "600001.html").read_text(encoding="utf-8")
-    fig = re.search(r'<figure data-page="(\d+)"><a class="report" href="([^"]+)"><img class="page" src="([^"]+)"', page)
+    fig = re.search(r'<figure data-page="(\d+)" data-area="[\d,]+"><a class="report" href="([^"]+)"><img class="page" '
+                    r'src="([^"]+)"', page)
     assert fig and fig.group(1) == "3"
     href = fig.group(2)
     assert href.endswith("#page=3")
@@ -136,8 +137,9 @@ def check_demo_site(run: Path) -> None:
 
 
 # ------------------------------------------------------------------------------- the real corpus
-def _fixture_pages() -> dict[tuple[str, int], tuple[str, str, set[int]]]:
-    """(firm, year) -> (folder, PDF file, pages of its product breakdown, else industry) by hand-reading."""
+def _fixture_pages() -> dict[tuple[str, int], tuple[str, str, set[int], dict[int, list[str]]]]:
+    """(firm, year) -> (folder, PDF file, pages of its product breakdown, else industry, and the amounts printed
+    on each of those pages), all by hand-reading."""
     out = {}
     for p in sorted(FIXTURES.glob("*.yaml")):
         fx = yaml.safe_load(p.read_text(encoding="utf-8"))
@@ -147,8 +149,11 @@ def _fixture_pages() -> dict[tuple[str, int], tuple[str, str, set[int]]]:
         sections = bd.get("sections") or {}
         for kind in ("product", "industry"):
             if sections.get(kind):
+                amounts: dict[int, list[str]] = {}
+                for r in sections[kind]:
+                    amounts.setdefault(int(r["page"]), []).append(str(r["revenue"]))
                 out[(fx["identity"]["code"], int(fx["identity"]["fiscal_year"]))] = (
-                    fx["folder"], fx["file"], {int(r["page"]) for r in sections[kind]})
+                    fx["folder"], fx["file"], set(amounts), amounts)
                 break
     return out
 
@@ -157,6 +162,8 @@ def _fixture_pages() -> dict[tuple[str, int], tuple[str, str, set[int]]]:
 def test_real_reports_show_the_hand_read_page(tmp_path):
     """Breakdowns read from the real reports by the pipeline's own reader; the site's page image of each
     report-derived firm-year must be a page the fixture lists for that breakdown, with the table found on it."""
+    import pymupdf
+
     from analysis.presentation.audit import AuditInputs
     from analysis.servitization.classifier import label_segments, load_rules
     from analysis.servitization.measures import servitization_measures
@@ -167,7 +174,7 @@ def test_real_reports_show_the_hand_read_page(tmp_path):
     expected = _fixture_pages()
     reports = tmp_path / "reports"
     reports.mkdir()
-    for (folder, file, _) in expected.values():
+    for (folder, file, _, _) in expected.values():
         src = SHARED_DIR / "data" / folder / file
         if not src.is_file():
             pytest.skip(f"real report {src} not found (the reports live in ../shared, not in the repository)")
@@ -185,10 +192,18 @@ def test_real_reports_show_the_hand_read_page(tmp_path):
     for firm, year in read:
         page = (tmp_path / "site" / "firm" / f"{firm}.html").read_text(encoding="utf-8")
         section = page.split(f'id="y{year}"', 1)[1]
-        shown = {int(p) for p in re.findall(r'<figure data-page="(\d+)">', section)}
-        pages = expected[(firm, year)][2]
+        figures = re.findall(r'<figure data-page="(\d+)" data-area="([\d,]*)">', section)
+        shown = {int(p) for p, _ in figures}
+        _, file, pages, amounts = expected[(firm, year)]
         assert shown and shown <= pages, (firm, year, shown, pages)
         assert "outlined in red" in section, (firm, year)
+        # the outlined area holds every amount of the breakdown that the fixture read on that page
+        with pymupdf.open(reports / file) as doc:
+            for p, area in figures:
+                box = pymupdf.Rect(*(float(v) for v in area.split(",")))
+                for amount in amounts[int(p)]:
+                    hits = doc[int(p) - 1].search_for(amount)
+                    assert hits and any(box.contains(h) for h in hits), (firm, year, p, amount)
         for src in re.findall(r'<img class="page" src="([^"]+)"', section):
             assert (tmp_path / "site" / "firm" / src).stat().st_size > 10_000
     assert broken_links(tmp_path / "site") == []

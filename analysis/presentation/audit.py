@@ -322,7 +322,8 @@ class _Evidence:
             self.images_made += not img.cached
             name = copy_image(img, self.site / "img")
             marked = _L("area_marked", lang) if img.area else _L("area_not_found", lang)
-            out.append(f'<figure data-page="{page}"><a class="report" href="{href}"><img class="page" '
+            area = ",".join(f"{v:.0f}" for v in img.area) if img.area else ""
+            out.append(f'<figure data-page="{page}" data-area="{area}"><a class="report" href="{href}"><img class="page" '
                        f'src="../img/{_e(name)}" alt="{cap}"></a><figcaption>{cap}; {_e(marked)}</figcaption></figure>')
         return "".join(out)
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 #: Resolution of the rendered report pages (a page of A4 is about 660 x 935 pixels at 80 dpi).
 PAGE_DPI = 80
+#: Bump when the rendering or the table locator changes: cached page images keyed by it are then rendered again.
+IMAGE_VERSION = "2"
 #: Characters shown either side of a dictionary hit.
 CONTEXT_CHARS = 12
 _SOURCE = re.compile(r"^report:(?P<file>.+)#p(?P<page>\d+)$")
@@ -43,14 +45,17 @@ def _amount_strings(value: float, factor: float) -> list[str]:
 
 
 def table_area(page, names: list[str], amounts: list[str] = ()) -> tuple[float, float, float, float] | None:
-    """Bounding box (x0, y0, x1, y1) on the pymupdf ``page`` of the segment names (and amounts) printed on it,
-    widened to the page's text width; None when none is found."""
-    rects = []
-    for s in list(dict.fromkeys([*names, *amounts])):
-        s = str(s).strip()
-        if len(s) < 2:
-            continue
-        rects += page.search_for(s)
+    """Bounding box (x0, y0, x1, y1) on the pymupdf ``page`` of the segments' rows: where their amounts are printed
+    (as the table prints them, so found nowhere else on the page), else where their names are; widened to the
+    page's text width; None when neither is found."""
+    def found(texts) -> list:
+        rects = []
+        for t in dict.fromkeys(str(x).strip() for x in texts):
+            if len(t) >= 2:
+                rects += page.search_for(t)
+        return rects
+
+    rects = found(amounts) or found(names)
     if not rects:
         return None
     y0 = min(r.y0 for r in rects)
@@ -76,7 +81,8 @@ def page_image(pdf: str | Path, sha256: str, page: int, names: list[str], amount
     before (key: report hash, page, dpi and the marked texts)."""
     import pymupdf
 
-    key = hashlib.sha256("\x1f".join([sha256, str(page), str(dpi), *names, "|", *amounts]).encode()).hexdigest()[:20]
+    key = hashlib.sha256("\x1f".join([IMAGE_VERSION, sha256, str(page), str(dpi), *names, "|", *amounts]).encode()
+                         ).hexdigest()[:20]
     cache = Path(cache_dir)
     png, meta = cache / f"{sha256[:16]}_p{page}_{key}.png", cache / f"{sha256[:16]}_p{page}_{key}.area"
     if png.is_file() and meta.is_file():
