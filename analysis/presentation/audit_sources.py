@@ -24,7 +24,7 @@ from pathlib import Path
 #: Resolution of the rendered report pages (a page of A4 is about 660 x 935 pixels at 80 dpi).
 PAGE_DPI = 80
 #: Bump when the rendering or the table locator changes: cached page images keyed by it are then rendered again.
-IMAGE_VERSION = "2"
+IMAGE_VERSION = "3"
 #: Characters shown either side of a dictionary hit.
 CONTEXT_CHARS = 12
 _SOURCE = re.compile(r"^report:(?P<file>.+)#p(?P<page>\d+)$")
@@ -49,11 +49,15 @@ def table_area(page, names: list[str], amounts: list[str] = ()) -> tuple[float, 
     (as the table prints them, so found nowhere else on the page), else where their names are; widened to the
     page's text width; None when neither is found."""
     def found(texts) -> list:
-        rects = []
-        for t in dict.fromkeys(str(x).strip() for x in texts):
-            if len(t) >= 2:
-                rects += page.search_for(t)
-        return rects
+        per_text = [page.search_for(t) for t in dict.fromkeys(str(x).strip() for x in texts) if len(t) >= 2]
+        per_text = [r for r in per_text if r]
+        # a text printed more than once on the page (其他 in two sections, the same amount in the industry and
+        # the product rows): the occurrence nearest to the texts printed once
+        once = [r[0] for r in per_text if len(r) == 1]
+        if not once:
+            return [r for rs in per_text for r in rs]
+        centre = sorted(r.y0 for r in once)[len(once) // 2]
+        return [min(rs, key=lambda r: abs(r.y0 - centre)) for rs in per_text]
 
     rects = found(amounts) or found(names)
     if not rects:
