@@ -38,6 +38,8 @@ rule audit:
         influence_records=expand("paper/results/influence/{model}.json", model=MODELS),
         dictionaries=dictionary_files(config["reports"]),
         reports=REPORTS_INPUT,
+        # the tables the firm-year pages link to (each model's column)
+        tables=expand("paper/tables/{table}.md", table=TABLES),
     output:
         site=directory("paper/audit"),
         # the report cannot hold a folder of pages (unless stored as zip): a summary linking to the site
@@ -54,5 +56,6 @@ rule audit:
         reports_dir=lambda w: REPORTS_DIR,
         text_cache="data_clean/text/cache",
         image_cache="data_clean/audit_cache",
+        tables_dir=lambda w: TABLES_DIR,
     script:
         "../scripts/audit.py"

@@ -34,7 +34,7 @@ def main(smk, log):
         results=results, influence=influence, reports_dir=smk.params.reports_dir,
         text_cache=smk.params.text_cache, image_cache=smk.params.image_cache,
         counter=KeywordCounter(dictionary_from_config(cfg), exclude_negated=bool(cfg["exclude_negated"])),
-        dig_section=cfg["section"])
+        dig_section=cfg["section"], tables_dir=smk.params.tables_dir)
     opts = AuditOptions(language=smk.params.language, max_hits=int(smk.params.audit["max_hits"]),
                         influence_rows=int(smk.params.audit["influence_rows"]), dpi=int(smk.params.audit["page_dpi"]))
     made = write_site(smk.output.site, inp, opts, workers=smk.threads, summary=smk.output.summary)

@@ -130,6 +130,9 @@ def check_demo_site(run: Path) -> None:
     assert "../audit/index.html#model=baseline_roa" in links and "../audit/model/baseline_roa.html" in links
     for link in links:
         assert (run / "paper" / "tables" / link.split("#")[0]).is_file()
+    # ... and back: a firm-year's page links its row in each model's data to that model's table
+    page = (site / "firm" / f"{sorted(panel['firm'].unique())[0]}.html").read_text(encoding="utf-8")
+    assert 'href="../../tables/baseline.md"' in page and 'href="../../tables/moderation.md"' in page
     summary = run / "paper" / "generated" / "audit.html"
     for m in data["models"]:
         assert f'href="../audit/model/{m}.html"' in summary.read_text(encoding="utf-8")

@@ -69,6 +69,7 @@ class AuditInputs:
     text_cache: str | Path | None = None
     image_cache: str | Path | None = None
     counter: Any = None          # analysis.text.counting.KeywordCounter of the run (None: no hits shown)
+    tables_dir: str | Path | None = None  # paper/tables: a model's table is linked where it exists
     dig_section: str = "full"
 
 
@@ -402,6 +403,20 @@ def _serv_block(ev: _Evidence, firm: str, year: int, serv: dict | None, segs: li
     return "".join(parts) or f"<p>{_e(_L('no_segments', lang))}</p>"
 
 
+def table_of(inp: AuditInputs, m: str, from_dir: Path) -> str | None:
+    """Relative link from ``from_dir`` to the table (Markdown) whose column is model ``m``, where it exists."""
+    if inp.tables_dir is None:
+        return None
+    from analysis.presentation.tables import result_sets
+
+    outcomes = list(dict.fromkeys(r.get("spec", {}).get("outcome") for r in inp.results.values()))
+    for name, models in result_sets(sorted(inp.results), outcomes).items():
+        path = Path(inp.tables_dir) / f"{name}.md"
+        if m in models and path.is_file():
+            return os.path.relpath(path.resolve(), from_dir.resolve()).replace(os.sep, "/")
+    return None
+
+
 def _model_rows(inp: AuditInputs, lookup: dict, firm: str, year: int, row: dict, lang: str) -> str:
     rows = []
     for m in sorted(inp.influence):
@@ -420,7 +435,9 @@ def _model_rows(inp: AuditInputs, lookup: dict, firm: str, year: int, row: dict,
         infl = (f"Δb2={_num(t['infl_b2'])}, ΔTP={_num(t['infl_turning_point'])}"
                 + (f", Δb5={_num(t['infl_b5'])}" if spec.get("moderator") else "")
                 + f" (#{int(t['rank_turning_point'])})") if t else "—"
-        rows.append([f'<a href="../model/{_e(m)}.html#firm-{_e(firm)}">{_e(m)}</a>',
+        table_link = lookup["_tables"].get(m)
+        rows.append([f'<a href="../model/{_e(m)}.html#firm-{_e(firm)}">{_e(m)}</a>'
+                     + (f' (<a href="{_e(table_link)}">{_e(_L("table", lang))}</a>)' if table_link else ""),
                      _e(_L("yes" if inside else "no", lang)), "; ".join(vals) if inside else "—", infl])
     return _table([_e(_L(k, lang)) for k in ("model", "in_sample", "row_data", "firm_influence")], rows,
                   ' class="models"')
@@ -475,7 +492,7 @@ def _curve_svg(curves: list[tuple[str, str, float, float, float, float]], lang: 
     return "".join(parts)
 
 
-def model_page(inp: AuditInputs, opts: AuditOptions, m: str) -> str:
+def model_page(inp: AuditInputs, opts: AuditOptions, m: str, site: Path) -> str:
     lang = opts.language
     table, rec = inp.influence[m]
     res = inp.results.get(m, {})
@@ -486,7 +503,9 @@ def model_page(inp: AuditInputs, opts: AuditOptions, m: str) -> str:
     body = [f"<p><code>{_e(spec.get('formula', ''))}</code></p>",
             f'<p><a href="../index.html#model={_e(m)}">{_e(_L("sample_of_model", lang, n=rec.get("n_obs")))}</a>; '
             f'{_e(_L("clusters_of_model", lang, n=rec.get("n_clusters"), by=rec.get("cluster_variable")))}; '
-            f'<a href="{_e(m)}_influence.csv">{_e(_L("influence_csv", lang))}</a></p>']
+            f'<a href="{_e(m)}_influence.csv">{_e(_L("influence_csv", lang))}</a>'
+            + (f'; <a href="{_e(t)}">{_e(_L("table", lang))}</a>' if (t := table_of(inp, m, site / "model")) else "")
+            + "</p>"]
     comp = [[_e(_L("n_obs", lang)), str(rec.get("n_obs")), str(wo.get("n_obs"))],
             ["b2", _num(rec.get("b2")), _num(wo.get("b2"))],
             [_e(_L("turning_point", lang)), _num(rec.get("turning_point")), _num(wo.get("turning_point"))],
@@ -617,6 +636,7 @@ def write_site(out_dir: str | Path, inp: AuditInputs, opts: AuditOptions = Audit
     recomputed = {(r["firm"], int(r["year"])): r for r in _recomputed(inp.panel, inp.dropped).to_dict("records")}
     lookup = {m: (set(rec.get("sample", [])), {_fk(r["cluster"]): r for r in t.to_dict("records")})
               for m, (t, rec) in inp.influence.items()}
+    lookup["_tables"] = {m: table_of(inp, m, out / "firm") for m in inp.influence}
     by_firm_raw: dict[str, list] = defaultdict(list)
     for r in rows:
         by_firm_raw[r[0]].append(r)
@@ -637,7 +657,7 @@ def write_site(out_dir: str | Path, inp: AuditInputs, opts: AuditOptions = Audit
     finally:
         _JOB.clear()
     for m in meta["models"]:
-        (out / "model" / f"{m}.html").write_text(model_page(inp, opts, m), encoding="utf-8")
+        (out / "model" / f"{m}.html").write_text(model_page(inp, opts, m, out), encoding="utf-8")
         inp.influence[m][0].to_csv(out / "model" / f"{m}_influence.csv", index=False, lineterminator="\n")
     if summary is not None:
         summary = Path(summary)
