@@ -14,7 +14,6 @@ then from the image cache.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -25,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.pipeline import snakemake, working_folder
+from bench.pipeline import arguments, snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,12 +77,7 @@ def real_corpus(tmp: Path) -> dict | None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cores", type=int, default=2)
-    ap.add_argument("--workdir", type=Path)
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "audit_benchmark.md")
-    args = ap.parse_args()
-    work = working_folder(args.workdir, "audit-bench-")
+    args, work = arguments(__doc__, "audit_benchmark", "audit-bench-")
     print(f"working folder {work}; running the pipeline up to the audit's inputs (not timed)", flush=True)
     snakemake(work, args.cores, "paper/audit", "--omit-from", "influence")
     shutil.rmtree(work / "paper" / "audit", ignore_errors=True)

@@ -13,26 +13,20 @@ load average of the machine before and after (other work on the machine slows th
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import resource
 from pathlib import Path
 
-from bench.pipeline import snakemake, working_folder
+from bench.pipeline import arguments, snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = ["paper/results/speccurve/specifications.csv", "paper/results/speccurve/summary.json"]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cores", type=int, default=2)
-    ap.add_argument("--workdir", type=Path)
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "speccurve_benchmark.md")
-    args = ap.parse_args()
-    work = working_folder(args.workdir, "speccurve-bench-")
+    args, work = arguments(__doc__, "speccurve_benchmark", "speccurve-bench-")
     print(f"working folder {work}; building the panel (not timed)", flush=True)
     snakemake(work, args.cores, "data_clean/panel.parquet", "data_clean/winsorize_bounds.csv")
     for p in list((work / "data_clean" / "speccurve").glob("*.csv")) + [work / t for t in TARGETS]:

@@ -3,6 +3,7 @@ timed Snakemake call on it."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -32,3 +33,13 @@ def snakemake(workdir: Path, cores: int, *args: str) -> float:
     if proc.returncode:
         sys.exit(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return time.perf_counter() - t0
+
+
+def arguments(doc: str, name: str, prefix: str) -> tuple[argparse.Namespace, Path]:
+    """The options of such a benchmark (--cores, --workdir, --out bench/results/<name>.md) and its working folder."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / f"{name}.md")
+    args = ap.parse_args()
+    return args, working_folder(args.workdir, prefix)
