@@ -211,3 +211,35 @@ def test_real_reports_show_the_hand_read_page(tmp_path):
             assert (tmp_path / "site" / "firm" / src).stat().st_size > 10_000
     assert broken_links(tmp_path / "site") == []
     shutil.rmtree(tmp_path / "site")
+
+
+@pytest.mark.shared
+def test_dictionary_hits_of_a_real_report_are_on_the_pages_they_name(real_reports_dir):
+    """Each Dig hit of the real reports (600201: 195 pages, 603339: 156) is shown with a page on which the term is
+    printed and with the context around it; their number is the count of the text stage."""
+    import pymupdf
+
+    from analysis.presentation.audit_sources import dig_hits, report_pages
+    from analysis.text.counting import KeywordCounter
+    from analysis.text.dictionary import load_dictionary
+    from analysis.text.normalize import normalize_text
+    from analysis.text.pdf import extract_pdf
+
+    counter = KeywordCounter(load_dictionary())
+    n = 0
+    for pdf in sorted(real_reports_dir.glob("*.pdf")):
+        text = extract_pdf(pdf).text
+        hits, mdna, (first, last) = dig_hits(text, counter, report_pages(pdf))
+        assert len(hits) == sum(counter.count(text).values())
+        assert mdna is not None
+        with pymupdf.open(pdf) as doc:
+            pages = [normalize_text(p.get_text()) for p in doc]
+        assert text[mdna[0]:mdna[0] + 10] in pages[first - 1] and 1 < first < last < len(pages)
+        for h in hits:
+            assert h.page is not None
+            here = pages[h.page - 1] + (pages[h.page][:20] if h.page < len(pages) else "")
+            assert h.term in here, (pdf.name, h.term, h.page)
+            assert (h.before + h.term + h.after) in text
+            assert h.in_mdna == (mdna[0] <= h.offset < mdna[1])
+        n += len(hits)
+    assert n >= 5

@@ -346,13 +346,14 @@ class _Evidence:
         if ext is None or not ext.text:
             return f"<p>{_e(_L('no_text', lang))}</p>", 0
         pages = report_pages(path) if path is not None and int(st.get("n_pages") or 1) > 1 else [ext.text]
-        hits, mdna = dig_hits(ext.text, self.inp.counter, pages)
+        hits, mdna, mdna_pages = dig_hits(ext.text, self.inp.counter, pages)
         n = len(ext.text)
         parts = [f"<p>{_e(_L('report_file', lang))}: "
                  + (f'<a class="report" href="{_e(self.link(path, self.site / "firm"))}">{_e(st.get("file"))}</a>'
                     if path is not None else _e(st.get("file")))
                  + f"; {_e(_L('chars', lang, n=n))}; "
-                 + (_e(_L("mdna_at", lang, start=mdna[0], end=mdna[1], head=ext.text[mdna[0]:mdna[0] + 14]))
+                 + (_e(_L("mdna_at", lang, start=mdna[0], end=mdna[1], head=ext.text[mdna[0]:mdna[0] + 14],
+                           pages="–".join(str(p) for p in mdna_pages if p is not None) or "—"))
                     if mdna else _e(_L("mdna_not_found", lang))) + "</p>"]
         rows = []
         for h in hits[: self.opts.max_hits]:

@@ -168,18 +168,23 @@ def report_pages(path: str | Path) -> list[str]:
 
 
 def dig_hits(text: str, counter, pages: list[str] | None = None, context: int = CONTEXT_CHARS
-             ) -> tuple[list[Hit], tuple[int, int] | None]:
+             ) -> tuple[list[Hit], tuple[int, int] | None, tuple[int | None, int | None]]:
     """Every match of ``counter`` in the normalized ``text`` with its context, page (when ``pages`` are given and
-    line up with the text) and MD&A membership; and the MD&A (start, end) offsets (None: not found)."""
+    line up with the text) and MD&A membership; the MD&A (start, end) offsets (None: not found) and the pages
+    where it starts and ends."""
     import bisect
 
     from analysis.text.sections import find_mdna
 
     mdna = find_mdna(text)
     starts = _page_starts(text, pages) if pages and len(pages) > 1 else None
+
+    def page_of(offset: int) -> int | None:
+        return bisect.bisect_right(starts, offset) if starts else (1 if pages and len(pages) == 1 else None)
+
     hits = []
     for start, end, term, negated in counter.spans(text):
-        page = (bisect.bisect_right(starts, start) if starts else (1 if pages and len(pages) == 1 else None))
-        hits.append(Hit(term, start, text[max(0, start - context):start], text[end:end + context], page,
+        hits.append(Hit(term, start, text[max(0, start - context):start], text[end:end + context], page_of(start),
                         bool(mdna and mdna[0] <= start < mdna[1]), bool(negated)))
-    return hits, mdna
+    mdna_pages = (page_of(mdna[0]), page_of(max(mdna[0], mdna[1] - 1))) if mdna else (None, None)
+    return hits, mdna, mdna_pages
