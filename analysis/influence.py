@@ -58,6 +58,8 @@ def _within_slopes(values: np.ndarray, fe_codes: np.ndarray | None) -> np.ndarra
     """Least-squares slopes of column 0 on the other columns after demeaning on the fixed effects."""
     if fe_codes is not None and fe_codes.shape[1]:
         values = _demeaned(values, fe_codes)
+    else:  # no fixed effects: the model's intercept, by centring (Frisch-Waugh-Lovell)
+        values = values - values.mean(axis=0)
     beta, *_ = np.linalg.lstsq(values[:, 1:], values[:, 0], rcond=None)
     return beta
 

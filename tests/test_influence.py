@@ -106,3 +106,16 @@ def test_refit_without_the_top_firms_goes_through_the_model_step():
     assert rec["without_top"]["p_sasabuchi"] == pytest.approx(direct.extras["utest"]["p_sasabuchi"], rel=1e-10)
     assert rec["without_top"]["n_obs"] < rec["n_obs"]
     assert len(rec["sample"]) == rec["n_obs"] and "699999:2015" not in rec["sample"]
+
+
+def test_without_fixed_effects_the_intercept_is_kept():
+    import statsmodels.formula.api as smf
+
+    panel = _panel()
+    cfg = {**MODELS, "fixed_effects": [], "moderator": None}
+    spec = specs_from_config(cfg)[0]
+    table, info = cluster_influence(panel, spec, ModelOptions.from_config(cfg))
+    for r in table.head(4).itertuples(index=False):
+        p = smf.ols("roa ~ serv + I(serv**2) + size", data=panel[panel["firm"] != r.cluster]).fit().params
+        assert r.b2 == pytest.approx(p["I(serv ** 2)"], abs=1e-9)
+        assert r.turning_point == pytest.approx(-p["serv"] / (2 * p["I(serv ** 2)"]), abs=1e-8)
