@@ -274,6 +274,7 @@ class _Evidence:
         ts = _norm(inp.text_status)
         self.text_status = {(r["firm"], r["year"]): r for r in ts.to_dict("records")} if len(ts) else {}
         self._rel: dict[tuple[Path, Path], str] = {}
+        self._sha: dict[Path, str] = {}
         self.images_made = 0
         self.images_cached = 0
 
@@ -282,6 +283,14 @@ class _Evidence:
             return None
         p = Path(self.inp.reports_dir) / file
         return p if p.exists() else None
+
+    def sha256(self, path: Path) -> str:
+        """The report's SHA-256 (the key of its cached page images), computed once per file."""
+        from analysis.text.reports import file_sha256
+
+        if path not in self._sha:
+            self._sha[path] = file_sha256(path)
+        return self._sha[path]
 
     def link(self, p: Path, from_dir: Path, page: int | None = None) -> str:
         key = (p.parent, from_dir)
@@ -312,13 +321,12 @@ class _Evidence:
             if path.suffix.lower() != ".pdf":
                 out.append(f'<p>{cap}: <a class="report" href="{href}">{_e(file)}</a></p>')
                 continue
-            from analysis.presentation.audit_sources import _amount_strings
-            from analysis.text.reports import file_sha256
+            from analysis.presentation.audit_sources import amount_strings
 
             names = [str(r["segment"]) for r in rs]
-            amounts = [s for r in rs for s in _amount_strings(float(r["revenue"]), factor)]
-            img = page_image(path, file_sha256(path), page, names, amounts,
-                             self.inp.image_cache or self.site / ".cache", self.opts.dpi)
+            amounts = [s for r in rs for s in amount_strings(float(r["revenue"]), factor)]
+            img = page_image(path, self.sha256(path), page, names, amounts,
+                             self.inp.image_cache or self.site.parent / ".audit_cache", self.opts.dpi)
             self.images_cached += img.cached
             self.images_made += not img.cached
             name = copy_image(img, self.site / "img")

@@ -36,7 +36,7 @@ def report_source(source: str) -> tuple[str, int] | None:
     return (m.group("file"), int(m.group("page"))) if m else None
 
 
-def _amount_strings(value: float, factor: float) -> list[str]:
+def amount_strings(value: float, factor: float) -> list[str]:
     """How an amount in yuan may be printed in a table whose unit is ``factor`` yuan (1,234.56 or 1234.56)."""
     if not factor or value != value:
         return []
