@@ -100,4 +100,18 @@ def test_demo_site_in_chromium(browser, demo_run):
         assert browser.eval("document.querySelectorAll('svg.curve polyline').length") == 2
     _open(browser, (site / "firm" / f"{firm}.html").as_uri())
     assert browser.eval("document.querySelectorAll('section.fy').length") > 0
+    # from the baseline table: its N -> the model's sample -> a firm-year; its influential firms in one click
+    _open(browser, (demo_run / "paper" / "tables" / "baseline.html").as_uri())
+    links = browser.eval("[...document.querySelectorAll('p.links a')].map(a => a.href)")
+    sample = next(h for h in links if h.endswith("audit/index.html#model=baseline_roa"))
+    influence = next(h for h in links if h.endswith("audit/model/baseline_roa.html"))
+    _open(browser, sample)
+    n_obs = json.loads((demo_run / "paper" / "results" / "baseline_roa.json").read_text(encoding="utf-8"))["n_obs"]
+    assert int(browser.eval("document.getElementById('count').textContent")) == n_obs
+    first = browser.eval("document.querySelector('#rows a').href")
+    _open(browser, first)
+    anchor = first.split("#")[1]
+    assert browser.eval(f"document.getElementById({json.dumps(anchor)}).querySelectorAll('table.segments').length") == 1
+    _open(browser, influence)
+    assert browser.eval("document.querySelectorAll('table.influence tbody tr').length") > 0
     assert browser.errors() == []
