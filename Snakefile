@@ -44,6 +44,7 @@ include: "rules/paper.smk"
 include: "rules/robustness.smk"
 include: "rules/mechanism.smk"
 include: "rules/checks.smk"
+include: "rules/audit.smk"
 
 
 rule all:
@@ -62,6 +63,7 @@ rule all:
         ["paper/generated/notebook.html"] if config["output"]["notebook"] else [],
         ROBUSTNESS_OUTPUTS,
         CHECKS_OUTPUTS,
+        AUDIT_OUTPUTS,
 
 
 # Code versions: every rule that runs a script carries a digest of that script and of the package

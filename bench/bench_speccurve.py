@@ -13,43 +13,20 @@ load average of the machine before and after (other work on the machine slows th
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import resource
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
+
+from bench.pipeline import arguments, snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = ["paper/results/speccurve/specifications.csv", "paper/results/speccurve/summary.json"]
 
 
-def snakemake(workdir: Path, cores: int, *targets: str) -> float:
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config" / "config.yaml"), "--quiet", "--cores", str(cores),
-           *targets]
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode:
-        sys.exit(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return time.perf_counter() - t0
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cores", type=int, default=2)
-    ap.add_argument("--workdir", type=Path)
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "speccurve_benchmark.md")
-    args = ap.parse_args()
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="speccurve-bench-"))
-    shutil.rmtree(work / "config", ignore_errors=True)
-    shutil.copytree(REPO / "config", work / "config")
+    args, work = arguments(__doc__, "speccurve_benchmark", "speccurve-bench-")
     print(f"working folder {work}; building the panel (not timed)", flush=True)
     snakemake(work, args.cores, "data_clean/panel.parquet", "data_clean/winsorize_bounds.csv")
     for p in list((work / "data_clean" / "speccurve").glob("*.csv")) + [work / t for t in TARGETS]:

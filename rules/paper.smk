@@ -42,6 +42,7 @@ rule tables:
         formats=TABLE_FORMATS,
         tables=TABLES,
         outdir=lambda w: TABLES_DIR,
+        audit=config["audit"]["enabled"],
     script:
         "../scripts/tables.py"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.estimation import ModelResult
-from analysis.presentation.tables import (correlation_table, descriptives_table, model_variables, result_set_table,
-                             result_sets, sample_selection_table)
+from analysis.presentation.tables import (audit_links, correlation_table, descriptives_table, label,
+                                          model_variables, result_set_table, result_sets, sample_selection_table)
 from analysis.workflow import run_rule
 
 
@@ -24,8 +24,13 @@ def main(smk, log):
     tables = [sample_selection_table(pd.read_csv(smk.input.ledger), lang),
               descriptives_table(panel, variables, lang),
               correlation_table(panel, variables, lang)]
+    if smk.params.audit:
+        tables[0].links.append([(label("audit_link_index", lang), "../audit/index.html")])
     for name, models in result_sets(list(results), outcomes).items():
-        tables.append(result_set_table(name, [results[m] for m in models], lang, smk.params.parentheses))
+        table = result_set_table(name, [results[m] for m in models], lang, smk.params.parentheses)
+        if smk.params.audit:  # each column's N and influential firms, linked to the audit site (paper/audit)
+            table = audit_links(table, [results[m] for m in models], lang)
+        tables.append(table)
     expected = set(smk.params.tables)
     made = {t.name for t in tables}
     if made != expected:

@@ -154,7 +154,7 @@ def test_unknown_placeholder_is_an_error(numbers, tmp_path):
 
 def test_presentation_scripts_never_estimate():
     for name in ["tables", "figure_curve", "figure_slope", "figure_distributions", "paper_numbers",
-                 "paper_markdown", "notebook"]:
+                 "paper_markdown", "notebook", "audit"]:
         src = (REPO / "scripts" / f"{name}.py").read_text(encoding="utf-8")
         assert "fit_model" not in src and "feols" not in src, name
     nb = json.loads((REPO / "notebooks" / "results.ipynb").read_text(encoding="utf-8"))

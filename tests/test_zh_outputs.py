@@ -44,6 +44,7 @@ def latin_words(text: str) -> list[str]:
     """Latin-letter words of a text outside the whitelist (file names, code spans, image links and
     URLs removed first: they are not labels)."""
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)          # images
+    text = re.sub(r"\]\([^)]*\)", "] ", text)                  # link targets (the link's text is kept)
     text = re.sub(r"`[^`]*`", " ", text)                        # code spans
     text = re.sub(r"\S+\.(?:parquet|csv|json|tex|md|yaml|png)\b", " ", text)
     return sorted({w for w in _WORD.findall(text) if w not in WHITELIST})
@@ -53,6 +54,8 @@ def test_scanner_catches_english_and_passes_chinese():
     assert latin_words("服务化 (Serv) 的系数，p 值 (Sasabuchi)，CRV1") == []
     assert latin_words("总资产收益率 rises with the service share") == ["rises", "service", "share", "the", "with"]
     assert latin_words("见 `paper_markdown` 与 data_clean/dropped.parquet ![curve_roa](../figures/curve_roa.png)") == []
+    assert latin_words("[审计（1）](../audit/index.html#model=baseline_roa)") == []
+    assert latin_words("[Audit (1)](../audit/index.html)") == ["Audit"]
 
 
 def _tables_text(run: Path) -> dict[str, str]:
@@ -135,6 +138,17 @@ def test_every_output_is_chinese(zh_run, tmp_path):
     if latin_words(paper):
         found["paper.md"] = latin_words(paper)
     assert '<html lang="zh-CN">' in (run / "paper" / "generated" / "paper.html").read_text(encoding="utf-8")
+    # the audit site's labels: headings and column heads of the index, a firm page and a model page
+    audit = run / "paper" / "audit"
+    for page in [audit / "index.html", sorted((audit / "firm").glob("*.html"))[0], sorted((audit / "model").glob("*.html"))[0]]:
+        html = page.read_text(encoding="utf-8")
+        assert '<html lang="zh-CN">' in html, page
+        heads = re.findall(r"<(?:h[1-4]|th|label|figcaption)[^>]*>(.*?)</(?:h[1-4]|th|label|figcaption)>", html, re.S)
+        heads = [re.sub(r"<[^>]+>", " ", h) for h in heads]
+        words = latin_words("\n".join(re.sub(r"\S+\.(?:pdf|txt|html?|jsonl)\b|\b\d{6}\b|\w+_\w+", " ", h)
+                                     for h in heads))  # report files, stock codes, model names
+        if words:
+            found[f"audit {page.relative_to(audit)}"] = words
     for name, texts in _figure_texts(run, tmp_path).items():
         words = latin_words("\n".join(texts))
         if words:

@@ -179,6 +179,8 @@ class Table:
     frame: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     tidy: pd.DataFrame | None = None
+    #: lines of links under the Markdown and HTML table (e.g. to the audit site): [(text, relative href), ...]
+    links: list[list[tuple[str, str]]] = field(default_factory=list)
 
     # Markdown: readable without TeX; a cell's second line (the standard error) gets its own row.
     def to_markdown(self) -> str:
@@ -198,6 +200,8 @@ class Table:
             for k in range(depth):
                 out.append(line([row_label if k == 0 else ""] + [p[k].strip() if k < len(p) else "" for p in parts]))
         out += [""] + ["*" + n.replace("*", "\\*") + "*" for n in self.notes]
+        for line_links in self.links:
+            out += ["", " · ".join(f"[{t}]({h})" for t, h in line_links)]
         return "\n".join(out) + "\n"
 
     def _mtable(self, fmt: str):
@@ -224,6 +228,11 @@ class Table:
         m = re.search(r'<div id="([a-z]+)"', html)
         if m:  # great-tables draws a random id per call
             html = html.replace(m.group(1), f"tbl-{self.name.replace('_', '-')}")
+        import html as _html
+
+        for line_links in self.links:
+            html = html.rstrip() + "\n<p class=\"links\">" + " · ".join(
+                f'<a href="{_html.escape(h)}">{_html.escape(t)}</a>' for t, h in line_links) + "</p>"
         return html.rstrip() + "\n"
 
     def to_docx_bytes(self) -> bytes:
@@ -697,6 +706,17 @@ def result_set_table(name: str, results: Sequence[ModelResult], language: str = 
     title_key = f"title_{name}"
     title = label(title_key, language) if title_key in _labels() else text("title_result_set", language, name=name)
     return regression_table(results, title, language, rows, name=name, parentheses=parentheses)
+
+
+def audit_links(table: Table, results: Sequence[ModelResult], language: str = "en", site: str = "../audit") -> Table:
+    """Under a regression table, one line per column: its N linked to the audit site's sample list filtered to
+    that model, and the model's page of the firms that move its turning point most (``site`` relative to the
+    table)."""
+    for k, r in enumerate(results, 1):
+        m = r.spec["name"]
+        table.links.append([(text("audit_link_sample", language, k=k, n=_int(r.n_obs)), f"{site}/index.html#model={m}"),
+                            (label("audit_link_influence", language), f"{site}/model/{m}.html")])
+    return table
 
 
 # ------------------------------------------------------------------------------- sample tables
