@@ -29,6 +29,10 @@ PRESENTATION_RULES = ("tables", "robustness_table", "speccurve_table", "mechanis
                       "figure_slope", "figure_marginal", "figure_robustness",
                       "figure_distributions", "paper_numbers", "paper_markdown", "export_panel")
 EXPORTS = ("data_clean/panel.dta", "data_clean/panel.csv", "data_clean/codebook.md")
+#: presentation rules that exist only while a config section is enabled: forcing one that the config
+#: switched off would rerun its stale upstream jobs (Snakemake forces every job of a forced rule
+#: whose output is on disk, whether the run needs it or not)
+CONDITIONAL_RULES = {"mechanism_tables": "mechanism", "checks_tables": "checks"}
 
 
 def snakemake_command(config: str, cores: str | int, *args: str, workdir: str | Path = ".") -> list[str]:
@@ -69,8 +73,29 @@ def cmd_status(ns: argparse.Namespace) -> int:
     return _snakemake(ns, "--dry-run", "--quiet", "rules")
 
 
+def effective_config(path: str) -> dict:
+    """The config a run sees: the Snakefile's ``config/config.yaml`` (when present) updated by ``path``,
+    schema defaults filled in."""
+    import yaml
+    from snakemake.utils import update_config
+
+    from analysis.config import validate_config
+
+    cfg: dict = {}
+    for p in dict.fromkeys([DEFAULT_CONFIG, path]):
+        if Path(p).is_file():
+            update_config(cfg, yaml.safe_load(Path(p).read_text(encoding="utf-8")) or {})
+    return validate_config(cfg)
+
+
+def presentation_rules(config: dict) -> list[str]:
+    """The presentation rules this configuration runs."""
+    return [r for r in PRESENTATION_RULES if r not in CONDITIONAL_RULES or config[CONDITIONAL_RULES[r]]["enabled"]]
+
+
 def cmd_tables(ns: argparse.Namespace) -> int:
-    return _snakemake(ns, "--forcerun", *PRESENTATION_RULES)
+    _check_config(ns.config)
+    return _snakemake(ns, "--forcerun", *presentation_rules(effective_config(ns.config)))
 
 
 def cmd_export(ns: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@
 import os
 from pathlib import Path
 
+from analysis.coupling import coupling_settings
 from analysis.ingest import find_files, load_vendor_mapping, source_file
 from analysis.text.reports import report_dependencies
 

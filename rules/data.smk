@@ -40,7 +40,7 @@ if config["source"] == "demo":
         params:
             demo=config["demo"],
             seed=config["seed"],
-            mechanism=config["mechanism"],
+            mechanism=coupling_settings(config["mechanism"]),
         script:
             "../scripts/demo_data.py"
 

@@ -99,3 +99,20 @@ def test_api_fit_u_test_and_moderation(panel):  # noqa: F811
         api.moderation(res)
     md = api.table([res, mod], language="zh", parentheses="t").to_markdown()
     assert "服务化" in md and "括号内为 t 值" in md
+
+
+def test_tables_forces_only_the_rules_the_config_runs(tmp_path, monkeypatch):
+    """With the mechanism switched off, `servparadox tables` must not force mechanism_tables: Snakemake
+    would rerun every stale mechanism job whose tables are still on disk from an earlier run."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text((cli.REPO_ROOT / "config" / "config.yaml").read_text(
+        encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "config" / "off.yaml").write_text("mechanism: {enabled: false}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    assert cli.main(["tables", "--config", "config/off.yaml", "--language", "zh"]) == 0
+    forced = calls[0][calls[0].index("--forcerun") + 1:calls[0].index("--config")]
+    assert "mechanism_tables" not in forced and {"tables", "checks_tables", "paper_markdown"} <= set(forced)
+    assert cli.main(["tables"]) == 0  # the study config: mechanism on
+    assert "mechanism_tables" in calls[1]
