@@ -1,4 +1,5 @@
 """Rule count_report_shard: extract, normalize and count one shard of the annual reports."""
+from analysis.servitization.report_table import BreakdownPages
 from analysis.text.dictionary import dictionary_from_config, service_dictionary_from_config
 from analysis.text.reports import process_shard, report_dependencies
 from analysis.workflow import run_rule, write_content_record
@@ -13,7 +14,10 @@ def main(smk, log):
     counts, chars, status = process_shard(smk.params.reports_dir, shard, n_shards, dictionary,
                                           smk.params.cache_dir, manifest=cfg["manifest"],
                                           sections=("full", "mdna"),
-                                          exclude_negated=bool(cfg["exclude_negated"]), progress=log)
+                                          exclude_negated=bool(cfg["exclude_negated"]), progress=log,
+                                          # the pages the revenue breakdown reads, kept so that it does not
+                                          # extract the report again (rule report_segments)
+                                          keep_pages=BreakdownPages() if smk.params.keep_breakdown_pages else None)
     counts.to_parquet(smk.output.counts, index=False)
     chars.to_parquet(smk.output.chars, index=False)
     # text-based service intensity (robustness measure): the service-term dictionary in the MD&A; the

@@ -36,6 +36,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -48,6 +49,7 @@ from .status import DUPLICATE, OK, PENDING, UNIDENTIFIED
 
 __all__ = [
     "REPORT_SUFFIXES",
+    "PageSelection",
     "TextCache",
     "identify_file",
     "identify_from_pages",
@@ -485,6 +487,41 @@ class TextCache:
         _atomic_write(base.with_suffix(".json"), json.dumps(meta, ensure_ascii=False).encode("utf-8"))
 
 
+    def put_pages(self, sha: str, n_pages: int, pages: Mapping[int, str], version: str) -> None:
+        """Store the raw text of some pages of a PDF (1-based page -> text) for a later stage.
+
+        ``version`` names the rule that chose the pages (a later stage asks for its own version, so a
+        selection made under another rule is never taken for complete).
+        """
+        base = self._base(sha)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        d = {"version": version, "n_pages": int(n_pages), "pages": {str(k): v for k, v in sorted(pages.items())}}
+        _atomic_write(base.with_suffix(".pages.json"), json.dumps(d, ensure_ascii=False).encode("utf-8"))
+
+    def get_pages(self, sha: str, version: str) -> list[str] | None:
+        """The stored pages as a list of ``n_pages`` raw page texts ("" for a page not stored), or None when
+        nothing was stored for this report under this ``version``."""
+        try:
+            d = json.loads(self._base(sha).with_suffix(".pages.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if d.get("version") != version:
+            return None
+        out = [""] * int(d["n_pages"])
+        for k, v in d["pages"].items():
+            out[int(k) - 1] = v
+        return out
+
+
+class PageSelection(Protocol):
+    """Which raw PDF pages a later stage needs (:meth:`TextCache.put_pages`): ``select`` returns 1-based page
+    numbers from all raw page texts; ``version`` names the rule."""
+
+    version: str
+
+    def select(self, page_texts: list[str]) -> list[int]: ...
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -515,6 +552,7 @@ def process_reports(
     progress: bool | Callable[[str], None] = True,
     exclude_negated: bool = False,
     progress_every: float = 10.0,
+    keep_pages: PageSelection | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Extract, cache and count a batch (e.g. one shard) of reports.
 
@@ -532,6 +570,11 @@ def process_reports(
     progress:
         True prints a progress line to stderr about every ``progress_every`` seconds and at the end;
         a callable receives the lines instead; False is silent.
+    keep_pages:
+        With a cache: the raw text of the PDF pages this selection names is stored beside the normalized
+        text (:meth:`TextCache.put_pages`), so that a later stage (the revenue breakdown:
+        :class:`analysis.servitization.report_table.BreakdownPages`) reads them instead of extracting the
+        report a second time.
 
     Returns
     -------
@@ -578,10 +621,18 @@ def process_reports(
             if ext is None and cache is not None:
                 ext = cache.get(sha)
                 row[10] = ext is not None
+                if ext is not None and keep_pages is not None and ext.ok and _is_pdf(path) \
+                        and cache.get_pages(sha, keep_pages.version) is None:
+                    ext = None  # the pages a later stage needs are not kept yet (new code): read once more
+                    row[10] = False
             if ext is None:
                 ext = extract_file(path)
                 if cache is not None and sha:
                     cache.put(sha, ext)
+                    if keep_pages is not None and ext.raw_pages:
+                        raw = list(ext.raw_pages)
+                        cache.put_pages(sha, ext.n_pages, {p: raw[p - 1] for p in keep_pages.select(raw)},
+                                        keep_pages.version)
             row[3], row[5], row[6] = ext.status, sha, ext.n_pages
             reasons = [x for x in (row[4], ext.reason) if x]
             if ext.status == OK:
@@ -623,6 +674,10 @@ def process_reports(
     counts = counts.sort_values(["firm", "year", "section", "term"], kind="mergesort")
     chars = chars.sort_values(["firm", "year", "section"], kind="mergesort")
     return counts.reset_index(drop=True), chars.reset_index(drop=True), status
+
+
+def _is_pdf(path) -> bool:
+    return Path(path).suffix.lower() == ".pdf"
 
 
 def _add(count_rows, char_rows, firm, year, section, counts, n_chars):
