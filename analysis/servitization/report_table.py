@@ -1055,7 +1055,7 @@ def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int,
 
 #: Columns of data_clean/report_segments_status.csv: one row per report file, whatever happened to it.
 #: ``pages_from``: where the page texts of a read report came from (``text stage``: the pages the text stage
-#: kept, :class:`BreakdownPages`; ``report file``: read again; ``breakdown cache``: the result of an earlier run).
+#: kept, :class:`BreakdownPages`; ``report file``: read again), also for a result taken from the breakdown cache.
 BATCH_STATUS_COLUMNS = ("file", "firm", "year", "scan_status", "identified_by", "rows", "reason", "notes") \
     + STATUS_FIELDS + ("pages_from",)
 
@@ -1162,7 +1162,6 @@ def read_breakdowns(rows: pd.DataFrame, have: set[tuple[str, int]] | None = None
             continue
         ex = None
         sha = None
-        pages_from = "breakdown cache"
         if cache is not None:
             try:
                 sha = file_sha256(r["path"])
@@ -1171,13 +1170,13 @@ def read_breakdowns(rows: pd.DataFrame, have: set[tuple[str, int]] | None = None
             ex = cache.get(sha, str(firm), int(year), method) if sha else None
         if ex is None:
             ex, pages_from = breakdown_of_report(r["path"], str(firm), int(year), method, sha, cache_dir)
+            ex.status["pages_from"] = pages_from  # kept with a cached result: where its pages came from
             if cache is not None and sha:
                 cache.put(sha, str(firm), int(year), method, ex)
         if len(ex.segments):
             found.append(ex.segments)
         reason = "; ".join(x for x in (base["reason"], ex.reason or "") if x)
-        status.append({**base, **ex.status, "rows": len(ex.segments), "reason": reason, "notes": "; ".join(ex.notes),
-                       "pages_from": pages_from})
+        status.append({**base, **ex.status, "rows": len(ex.segments), "reason": reason, "notes": "; ".join(ex.notes)})
         if progress is not None and i % 20 == 0:
             progress(f"{i}/{len(todo)} reports read")
     segments = pd.concat(found, ignore_index=True) if found else empty_segments()

@@ -20,6 +20,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -234,3 +235,20 @@ def test_breakdown_reconciles_to_stated_main_business_revenue(fid, variant):
     assert ex.status["main_business_revenue"] == pytest.approx(value, rel=1e-12)
     assert ex.status["main_business_page"] == page
     assert abs(ex.status["main_business_gap"]) <= 0.01  # within 1% of the report's own main-business total
+
+
+def test_real_report_identified_by_short_name_when_the_cover_gives_no_code():
+    """贵州茅台2020年年度报告.pdf: the file name has no code and, with its code line taken away (p1 prints
+    公司代码：600519 above 公司简称：贵州茅台), neither does the cover; the company table's short name 贵州茅台
+    in the file name gives 600519, and the title (p1, 2020 年年度报告) the fiscal year."""
+    from analysis.text.reports import short_name_table
+
+    fx = yaml.safe_load((FIXTURES / "600519_2020.yaml").read_text(encoding="utf-8"))
+    path = _path(fx, "main")
+    pages = [re.sub(r"(?:公司|证券|股票)代码[:：]?\s*\d{6}", "", t) for t in first_pages(path)]
+    company = pd.DataFrame({"firm": ["600519", "000858", "600809"], "name": ["贵州茅台", "五粮液", "山西汾酒"]})
+    ident, how = identify_file(path, pages=pages)
+    assert not ident.ok and "no 6-digit stock code in file name and none on the first" in ident.reason
+    ident, how = identify_file(path, pages=pages, short_names=short_name_table(company))
+    assert (ident.firm, ident.year) == ("600519", 2020)
+    assert how.startswith("code 600519 from the file name: short name 贵州茅台 of 600519 in the company table")

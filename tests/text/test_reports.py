@@ -217,3 +217,16 @@ def test_duplicate_preference(tmp_path):
     assert st.at[names[2], "status"] == "unidentified"  # summary
     assert st.at[names[4], "status"] == "pending"  # later publication kept
     assert st.at[names[3], "status"] == "duplicate"
+
+
+def test_names_without_code_decide_whether_the_company_table_is_needed(tmp_path):
+    """The rules give the text stage the company table (short names) only when some report's name has no
+    stock code, so that a new vendor file does not rerun the text stage of a folder named by code."""
+    from analysis.text.reports import names_without_code
+
+    assert names_without_code(tmp_path / "absent") == []
+    (tmp_path / "600201_2020_annual_report.pdf").write_bytes(b"")
+    (tmp_path / "600201_2020年年度报告摘要.pdf").write_bytes(b"")  # a summary: unidentified whatever its name
+    assert names_without_code(tmp_path) == []
+    (tmp_path / "贵州茅台2020年年度报告.pdf").write_bytes(b"")
+    assert names_without_code(tmp_path) == ["贵州茅台2020年年度报告.pdf"]
