@@ -91,10 +91,25 @@ class Extraction(NamedTuple):
     status: dict = {}
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def _clean(text: str | None) -> str:
+    """NFKC text without whitespace (the form every cell and line is compared in)."""
     if text is None:
         return ""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    return _clean_str(str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _clean_str(text: str) -> str:
+    # cells and lines repeat (headers, markers, amounts read by several checks): cached
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def clear_caches() -> None:
+    """Forget the texts cleaned so far (a benchmark measures each report as if it were the first)."""
+    _clean_str.cache_clear()
 
 
 def parse_amount(text: str | None) -> float:
