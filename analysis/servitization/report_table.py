@@ -798,17 +798,15 @@ def report_format(path: Path) -> str:
 
 def _text_of(path: Path, fmt: str):
     """(page texts, html blocks or None) of a non-PDF report."""
-    from analysis.text.pdf import decode_bytes, read_jsonl_pages, split_text_pages, strip_headers_footers
+    from analysis.text.pdf import decode_bytes, read_jsonl_pages, split_text_pages, text_pages
     if fmt == "jsonl":
-        pages = read_jsonl_pages(path)
-        return (strip_headers_footers(pages) if len(pages) > 1 else pages), None
+        return text_pages(read_jsonl_pages(path)), None
     data = path.read_bytes()
     if fmt == "html":
         text = decode_bytes(data, html=True)
         blocks = html_blocks(text)
         return ["\n".join(str(x) if k == "text" else " ".join(" ".join(r) for r in x) for k, x in blocks)], blocks
-    pages = split_text_pages(decode_bytes(data))
-    return (strip_headers_footers(pages) if len(pages) > 1 else pages), None
+    return text_pages(split_text_pages(decode_bytes(data))), None
 
 
 def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, year: int | None = None,
@@ -826,8 +824,9 @@ def extract_breakdown(pdf: str | Path, firm: str | None = None, year: int | None
                       method: str = "auto", page_texts: list[str] | None = None) -> Extraction:
     """Find the breakdown table anywhere in the report, extract and reconcile it (module docstring).
 
-    ``page_texts``: the raw text of every page of a PDF when the text stage has already extracted it
-    (:attr:`analysis.text.pdf.Extraction.raw_pages`); the pages are then not read a second time. The
+    ``page_texts``: the text of every page when the text stage has already read it
+    (:attr:`analysis.text.pdf.Extraction.raw_pages`: a PDF's raw pages, a TXT or JSON-lines report's pages);
+    the report is then not read a second time (a PDF is opened only for the tables of candidate pages). The
     returned ``status`` dict has the fields :data:`STATUS_FIELDS`.
     """
     return _extract_report(Path(pdf), firm, year, method, pages=None, page_texts=page_texts)
@@ -857,7 +856,9 @@ def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None
     if fmt not in ("txt", "html", "jsonl"):
         return _empty(f"{path.name}: unsupported report format {fmt!r}", status={"format": fmt})
     try:
-        texts, blocks = _text_of(path, fmt)
+        # the text stage's pages of a TXT / JSON-lines report (the same pages, already read), else the file
+        texts, blocks = (list(page_texts), None) if page_texts is not None and fmt in ("txt", "jsonl") \
+            else _text_of(path, fmt)
     except (OSError, ValueError) as exc:
         return _empty(f"{path.name}: {fmt} report cannot be read ({exc})", status={"format": fmt})
     n = len(texts)
@@ -944,7 +945,8 @@ def _no_candidates(path: Path, kf: dict) -> Extraction:
 
 
 class BreakdownPages:
-    """The raw PDF pages the breakdown reads, kept by the text stage (:meth:`TextCache.put_pages`): the first
+    """The pages the breakdown reads (a PDF's raw pages, a TXT or JSON-lines report's pages), kept by the text
+    stage (:meth:`TextCache.put_pages`): the first
     :data:`FACT_PAGES` (key figures, kind of firm) and every candidate page with its neighbours. A
     breakdown given these pages (all others empty) finds what it finds on the whole report."""
 
@@ -1130,6 +1132,11 @@ def _json_default(v):
     raise TypeError(f"not JSON serializable: {type(v).__name__}")
 
 
+#: Formats whose pages the text stage keeps for the breakdown (HTML is read as one page of tables: its
+#: blocks are parsed here).
+KEPT_FORMATS = ("pdf", "txt", "jsonl")
+
+
 def breakdown_of_report(path: str | Path, firm: str, year: int, method: str = "auto", sha: str | None = None,
                         text_cache_dir: str | Path | None = None) -> tuple[Extraction, str]:
     """The breakdown of one report as the pipeline reads it: from the pages the text stage kept for it
@@ -1139,7 +1146,7 @@ def breakdown_of_report(path: str | Path, firm: str, year: int, method: str = "a
     from analysis.text.reports import TextCache
 
     pages = None
-    if text_cache_dir is not None and sha and report_format(Path(path)) == "pdf":
+    if text_cache_dir is not None and sha and report_format(Path(path)) in KEPT_FORMATS:
         pages = TextCache(text_cache_dir).get_pages(sha, BreakdownPages().version)
     ex = extract_breakdown(path, firm=firm, year=year, method=method, page_texts=pages)
     return ex, "text stage" if pages is not None else "report file"

@@ -580,7 +580,8 @@ class TextCache:
 
 
     def put_pages(self, sha: str, n_pages: int, pages: Mapping[int, str], version: str) -> None:
-        """Store the raw text of some pages of a PDF (1-based page -> text) for a later stage.
+        """Store the text of some pages of a report (1-based page -> text; :attr:`Extraction.raw_pages`) for a
+        later stage.
 
         ``version`` names the rule that chose the pages (a later stage asks for its own version, so a
         selection made under another rule is never taken for complete).
@@ -713,7 +714,7 @@ def process_reports(
             if ext is None and cache is not None:
                 ext = cache.get(sha)
                 row[10] = ext is not None
-                if ext is not None and keep_pages is not None and ext.ok and _is_pdf(path) \
+                if ext is not None and keep_pages is not None and ext.ok and _keeps_pages(path) \
                         and cache.get_pages(sha, keep_pages.version) is None:
                     ext = None  # the pages a later stage needs are not kept yet (new code): read once more
                     row[10] = False
@@ -768,8 +769,9 @@ def process_reports(
     return counts.reset_index(drop=True), chars.reset_index(drop=True), status
 
 
-def _is_pdf(path) -> bool:
-    return Path(path).suffix.lower() == ".pdf"
+def _keeps_pages(path) -> bool:
+    """A format whose extraction has pages to keep (:attr:`Extraction.raw_pages`): not HTML."""
+    return Path(path).suffix.lower() in (".pdf", ".txt", ".jsonl")
 
 
 def _add(count_rows, char_rows, firm, year, section, counts, n_chars):

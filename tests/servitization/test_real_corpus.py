@@ -9,7 +9,7 @@ converted with the printed unit), the unit, the pages; the key-figure 营业收�
 which must equal the gap computed from the fixture's own numbers (and be within 1% where the table covers
 the whole of operating revenue). Each PDF is also read as a JSON-lines page corpus made from its own
 pages ({"page": n, "inside": text}), and the cninfo HTML version where one was read: same expectations.
-Each PDF is read a third time as the pipeline reads it (variant ``wired``): the text stage
+Each PDF and TXT report is read once more as the pipeline reads it (variant ``wired``): the text stage
 (``process_reports`` with ``keep_pages``) keeps the pages the breakdown needs in its cache, and the breakdown
 reads them from there (``breakdown_of_report``), not from the file: same expectations.
 """
@@ -45,8 +45,9 @@ def _fixtures() -> list[tuple[str, dict, str]]:
         out.append((p.stem, fx, "main"))
         if fx.get("html_version", {}).get("same_table_as_table_rows"):
             out.append((p.stem + "-html", fx, "html"))
-        if fx["format"] == "pdf":  # the same pages as a JSON-lines page corpus; the pages the text stage kept
+        if fx["format"] == "pdf":  # the same pages as a JSON-lines page corpus
             out.append((p.stem + "-jsonl", fx, "jsonl"))
+        if fx["format"] in ("pdf", "txt"):  # from the pages the text stage kept
             out.append((p.stem + "-wired", fx, "wired"))
     return out
 
