@@ -144,9 +144,20 @@ def winsorize(frame: pd.DataFrame, columns: list[str], limits: tuple[float, floa
     return out, pd.DataFrame(records, columns=BOUNDS_COLUMNS)  # header even without rows (read back by robustness)
 
 
+#: The text-based service intensity in the panel (a robustness measure of servitization): the column of
+#: data_clean/service_intensity.parquet (:func:`analysis.text.measures.service_intensity`) and its panel name.
+SERVICE_INTENSITY_COLUMN = "svc_text_per10k"
+SERVICE_INTENSITY_PANEL = "serv_text"
+
+
 def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
-                digitalization: pd.DataFrame, cfg: dict[str, Any]) -> PanelResult:
+                digitalization: pd.DataFrame, cfg: dict[str, Any],
+                service_intensity: pd.DataFrame | None = None) -> PanelResult:
     """Apply the sample rules of the config and merge the measures; returns panel and ledger.
+
+    ``service_intensity`` (optional): the text-based service intensity per firm-year; its
+    :data:`SERVICE_INTENSITY_COLUMN` becomes the panel column :data:`SERVICE_INTENSITY_PANEL` (missing where
+    no MD&A was found). It selects no firm-year unless it is listed under ``required``.
 
     ``cfg`` is the ``sample`` section of the config merged with ``winsorize`` and the list of
     ``required`` variables (firm-years missing any of them are dropped, one rule per variable).
@@ -284,12 +295,20 @@ def build_panel(tables: dict[str, pd.DataFrame], servitization: pd.DataFrame,
     frame = _merge_yearly(frame, tables.get("shareholders"), "shareholders", "top1")
     frame = frame.merge(_measure(servitization, "servitization"), on=KEY, how="left")
     frame = frame.merge(_measure(digitalization, "digitalization"), on=KEY, how="left")
+    if service_intensity is not None:
+        svc = _measure(service_intensity, "service-intensity")
+        if SERVICE_INTENSITY_COLUMN not in svc.columns:
+            raise ValueError(f"the service-intensity measures lack the column {SERVICE_INTENSITY_COLUMN!r}; "
+                             f"columns: {list(svc.columns)}")
+        svc = svc[KEY + [SERVICE_INTENSITY_COLUMN]].rename(columns={SERVICE_INTENSITY_COLUMN: SERVICE_INTENSITY_PANEL})
+        frame = frame.merge(svc, on=KEY, how="left")
     led.replace_frame(frame)
 
     causes = {"roa": "net profit or total assets missing", "lev": "total liabilities missing",
               "growth": "no statement for the previous year", "size": "total assets missing or <= 0",
               "serv": "no servitization measure (no usable segment data)",
               "dig": "no digitalization measure (no usable annual report)",
+              SERVICE_INTENSITY_PANEL: "no text-based service intensity (no report, or its MD&A not found)",
               "tobin_q": "no market value of equity (or liabilities) for the firm-year",
               "top1": "no largest-shareholder stake at the fiscal year end",
               "age": "listing date unknown or after the year"}

@@ -380,7 +380,8 @@ def estimate_spec(panel: pd.DataFrame, spec: Spec, choices: Choices, bounds: pd.
                   baseline_cache: dict[str, Any] | None = None, full: bool = True) -> dict[str, Any]:
     """Fit a spec: ``{"spec", "status", "baseline", "moderated"}`` (results as dicts, JSON-ready).
 
-    ``status`` is ``"ok"``, ``"skipped"`` (a needed column is not in the panel; ``reason`` names it)
+    ``status`` is ``"ok"``, ``"skipped"`` (a needed column is not in the panel, or the Serv measure does not
+    vary in the estimation sample; ``reason`` says which)
     or ``"failed"`` (the estimator raised; ``reason`` has the message). ``baseline_cache`` (a dict)
     reuses the quadratic fit across specs that differ only in the Dig choice. ``full=False`` (the
     specification curve) skips the moderated model's U-test and moderation table (turning points and
@@ -391,6 +392,12 @@ def estimate_spec(panel: pd.DataFrame, spec: Spec, choices: Choices, bounds: pd.
     prep = prepare_panel(panel, spec, choices, bounds)
     if prep.missing:
         out.update(status="skipped", reason=f"column(s) {prep.missing} not in the panel")
+        return out
+    serv_values = prep.frame[prep.baseline.x].dropna().unique()
+    if len(serv_values) == 1:
+        # e.g. the text-based service intensity where no report uses a service term: no curve to fit
+        out.update(status="skipped", reason=f"the Serv measure {prep.baseline.x} has no variation in the estimation "
+                                            f"sample (every value {serv_values[0]:g})")
         return out
     options = choices.options
     # pyfixest aborts the whole process (a Rust panic, not an exception) on degenerate input such

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from analysis.coupling import coupling_settings
 from analysis.ingest import find_files, load_vendor_mapping, source_file
-from analysis.text.reports import report_dependencies
+from analysis.text.reports import names_without_code, report_dependencies
 
 TABLES_DIR = "paper/tables"
 FIGURES_DIR = "paper/figures"
@@ -43,6 +43,16 @@ def _report_deps():
     if not os.path.isdir(REPORTS_DIR):  # removed: the record differs, the job reruns and says so
         return {key: [] for key in REPORT_RECORDS}
     return report_dependencies(REPORTS_DIR, config["reports"]["n_shards"], config["reports"]["manifest"])
+
+
+# (rules/measures.smk)
+def report_name_tables(wildcards):
+    """The company table and a statement table (short names) when some report's file name has no stock code
+    (analysis.text.reports.identify_file resolves it by short name); nothing otherwise, so that a new vendor
+    file does not rerun the text stage."""
+    if not names_without_code(REPORTS_DIR):
+        return []
+    return ["data_clean/raw/company.parquet", "data_clean/raw/balance_sheet.parquet"]
 
 
 # (rules/provenance.smk)

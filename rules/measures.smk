@@ -42,6 +42,9 @@ rule report_segments:
         reports=REPORTS_INPUT,
         manifest=REPORT_MANIFEST,
         changed=content_trigger(REPORT_RECORDS["all"]),
+        # after the text stage: a PDF's breakdown reads the pages it kept in the text cache
+        text_status=expand("data_clean/text/shard_{shard}/status.csv", shard=SHARDS),
+        names=report_name_tables,
     output:
         segments="data_clean/report_segments.parquet",
         status="data_clean/report_segments_status.csv",
@@ -97,6 +100,7 @@ rule count_report_shard:
         service_dictionary=SERVICE_DICTIONARY_FILE,
         manifest=REPORT_MANIFEST,
         changed=content_trigger("data_clean/text/shard_{shard}/inputs.csv"),
+        names=report_name_tables,
     output:
         counts="data_clean/text/shard_{shard}/counts.parquet",
         chars="data_clean/text/shard_{shard}/chars.parquet",
@@ -113,6 +117,7 @@ rule count_report_shard:
         n_shards=config["reports"]["n_shards"],
         reports=config["reports"],
         cache_dir="data_clean/text/cache",
+        keep_breakdown_pages=config["servitization"]["report_fallback"],
     script:
         "../scripts/count_report_shard.py"
 

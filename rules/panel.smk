@@ -14,6 +14,7 @@ rule panel:
         shareholders="data_clean/raw/shareholders.parquet",
         servitization="data_clean/servitization.parquet",
         digitalization="data_clean/digitalization.parquet",
+        service_intensity="data_clean/service_intensity.parquet",
     output:
         panel="data_clean/panel.parquet",
         ledger="data_clean/sample_ledger.csv",

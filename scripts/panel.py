@@ -18,13 +18,13 @@ def main(smk, log):
     dig = pd.read_parquet(smk.input.digitalization)
     cfg = dict(smk.params.sample)
     cfg["winsorize"] = dict(smk.params.winsorize)
-    result = build_panel(tables, serv, dig, cfg)
+    result = build_panel(tables, serv, dig, cfg, service_intensity=pd.read_parquet(smk.input.service_intensity))
     for row in result.ledger.itertuples():
         log(f"step {row.step:2d} {row.rule:<60s} -{row.rows_dropped:>6d} -> {row.rows_remaining:>6d} "
             f"firm-years, {row.firms_remaining} firms")
     for w in result.warnings:
         log(f"WARNING: {w}")
-    for var in ("tobin_q", "top1", "age", "soe"):
+    for var in ("tobin_q", "top1", "age", "soe", "serv_text"):
         if var in result.panel:
             log(f"{var}: available for {int(result.panel[var].notna().sum())} of {len(result.panel)} firm-years")
     result.panel.to_parquet(smk.output.panel, index=False)

@@ -4,7 +4,7 @@ import pandas as pd
 
 from analysis.servitization.report_table import BATCH_STATUS_COLUMNS, read_breakdowns
 from analysis.servitization.segments import empty_segments
-from analysis.text.reports import report_dependencies, scan_reports
+from analysis.text.reports import read_short_names, report_dependencies, scan_reports
 from analysis.workflow import run_rule, write_content_record
 
 
@@ -12,7 +12,9 @@ def main(smk, log):
     vendor = pd.read_parquet(smk.input.segments)
     have = set(zip(vendor["firm"], vendor["period_end"].dt.year.astype(int)))
     if smk.params.enabled:
-        rows = scan_reports(smk.params.reports_dir, manifest=smk.params.manifest)
+        # reports named without a stock code are identified by the company table's short names
+        names = read_short_names(smk.input.names)
+        rows = scan_reports(smk.params.reports_dir, manifest=smk.params.manifest, short_names=names)
         log(f"{len(rows)} report file(s), {int((rows['status'] == 'pending').sum())} identified")
         segments, status = read_breakdowns(rows, have, method=smk.params.method, progress=log,
                                            cache_dir=smk.params.cache_dir)

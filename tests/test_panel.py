@@ -212,3 +212,25 @@ def test_ledger_reconciles_for_random_raw_panels(rows, codes, measured, by):
         sorted(bs["_source_row"].tolist())
     assert not res.panel.duplicated(["firm", "year"]).any()
     assert res.panel[["roa", "size", "lev", "growth", "serv", "dig"]].notna().all().all()
+
+
+def test_text_service_intensity_joins_the_panel_without_selecting():
+    """The text-based service intensity (service terms per 10,000 MD&A characters) becomes serv_text; a
+    firm-year without it stays in the sample unless serv_text is required, then leaves with its reason."""
+    rows = _years_rows("000001", [2018, 2019, 2020])
+    bs, inc = _statements(rows)
+    tables = {"balance_sheet": bs, "income_statement": inc, "company": _company([("000001", "C35", "国企")])}
+    serv, dig = _measures([("000001", 2019), ("000001", 2020)])
+    svc = pd.DataFrame({"firm": ["000001"], "year": [2019], "n_chars": [20000], "svc_text_total": [7],
+                        "svc_text_ln": [np.log(8)], "svc_text_per10k": [3.5]})
+    p = build_panel(tables, serv, dig, CFG, service_intensity=svc).panel.set_index("year")
+    assert p.loc[2019, "serv_text"] == 3.5 and np.isnan(p.loc[2020, "serv_text"])
+    assert "svc_text_total" not in p.columns
+    res = build_panel(tables, serv, dig, {**CFG, "required": CFG["required"] + ["serv_text"]}, service_intensity=svc)
+    assert res.panel["year"].tolist() == [2019]
+    assert res.dropped.loc[res.dropped["year"] == 2020, "detail"].iloc[0] == (
+        "no text-based service intensity (no report, or its MD&A not found)")
+    with pytest.raises(ValueError, match=r"service-intensity measures lack the column 'svc_text_per10k'"):
+        build_panel(tables, serv, dig, CFG, service_intensity=svc.drop(columns="svc_text_per10k"))
+    with pytest.raises(ValueError, match=r"service-intensity measures have 2 rows sharing a firm-year"):
+        build_panel(tables, serv, dig, CFG, service_intensity=pd.concat([svc, svc]))

@@ -75,5 +75,8 @@ def test_measures_from_real_reports(real_reports_dir, tmp_path):
         assert row["source"].startswith(f"report:{key[0]}_{key[1]}_annual_report.pdf#p")
         assert row["breakdown_used"] == "product" and row["serv_share"] == 0.0
         assert not row["flag_sum_mismatch"]
+    # the breakdown read the pages the text stage kept, not the PDFs a second time
+    seg_status = pd.read_csv(tmp_path / "data_clean/report_segments_status.csv", dtype={"firm": str})
+    assert sorted(seg_status["pages_from"]) == ["text stage", "text stage"], seg_status.to_dict("records")
     labels = pd.read_csv(tmp_path / "data_clean/segment_labels.csv", dtype={"firm": str})
     assert (labels.loc[labels["firm"] == "603339", "decided_by"].str.len() > 0).all()

@@ -348,3 +348,14 @@ def test_a_failing_specification_is_recorded_not_raised(panel, cfg):
     est = estimate_spec(wins, Spec(sample="nineties"), Choices.from_config(c), bounds)
     assert est["status"] == "failed" and est["reason"], est
     assert summary_record(est)["b2"] is None
+
+
+def test_serv_measure_without_variation_is_skipped_with_its_reason(panel, choices):
+    """The text-based service intensity (Serv choice serv_text) where no MD&A uses a service term is 0 for
+    every firm-year: nothing to fit, and the record says why (it used to fail with a bare KeyError)."""
+    wins, _, bounds = panel
+    est = estimate_spec(wins.assign(serv_text=0.0), Spec(serv="serv_text"), choices, bounds)
+    assert est["status"] == "skipped"
+    assert est["reason"] == "the Serv measure serv_text has no variation in the estimation sample (every value 0)"
+    est = estimate_spec(wins.assign(serv_text=wins["serv"] * 40.0), Spec(serv="serv_text"), choices, bounds)
+    assert est["status"] == "ok" and est["baseline"] is not None

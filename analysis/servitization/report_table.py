@@ -45,6 +45,7 @@ separated by whitespace.
 
 from __future__ import annotations
 
+import functools
 import html as _html
 import json
 import re
@@ -54,6 +55,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from analysis.text.reports import KIND_PAGES
 
 from .segments import SEGMENT_COLUMNS, empty_segments
 
@@ -88,10 +91,25 @@ class Extraction(NamedTuple):
     status: dict = {}
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def _clean(text: str | None) -> str:
+    """NFKC text without whitespace (the form every cell and line is compared in)."""
     if text is None:
         return ""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    return _clean_str(str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _clean_str(text: str) -> str:
+    # cells and lines repeat (headers, markers, amounts read by several checks): cached
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def clear_caches() -> None:
+    """Forget the texts cleaned so far (a benchmark measures each report as if it were the first)."""
+    _clean_str.cache_clear()
 
 
 def parse_amount(text: str | None) -> float:
@@ -399,10 +417,29 @@ def _text_tables(page, carry=None) -> tuple[list[tuple[float, list[list[str]], d
 
 # ----------------------------------------------------------------------------- row sources
 
+def _nfkc_class(ch: str) -> str:
+    """A regex class of ``ch`` and of every compatibility character that NFKC maps to it (Kangxi radicals,
+    CJK compatibility ideographs, half/full-width forms: ⾏ U+2F8F and 行 U+FA08 read as 行)."""
+    ranges = ((0x2E80, 0x2FE0), (0x3000, 0x3400), (0xF900, 0xFB00), (0xFE30, 0xFFF0), (0x2F800, 0x2FA20))
+    alts = [chr(c) for a, b in ranges for c in range(a, b) if unicodedata.normalize("NFKC", chr(c)) == ch]
+    return "[" + re.escape(ch) + "".join(re.escape(a) for a in alts) + "]"
+
+
+#: A page can be a candidate only if its raw text has 分行业 or 分产品, whitespace allowed between the
+#: characters and compatibility forms allowed for each (what :func:`_clean` would turn into these words):
+#: a regex over the raw text, so that :func:`_clean` (NFKC of the whole page, the costly part) runs only on
+#: the few pages that pass.
+_MARKER_PREFILTER = re.compile(r"\s*".join(_nfkc_class(c) for c in "分") + r"\s*(?:"
+                               + r"\s*".join(_nfkc_class(c) for c in "行业") + "|"
+                               + r"\s*".join(_nfkc_class(c) for c in "产品") + ")")
+
+
 def _candidate_pages(page_texts: list[str]) -> list[int]:
     """1-based pages whose text looks like a revenue breakdown (see the module docstring)."""
     cands = []
     for pno, raw in enumerate(page_texts, 1):
+        if not raw or not _MARKER_PREFILTER.search(raw):
+            continue
         t = _clean(raw)
         if ("分行业" in t or "分产品" in t) and ("营业收入构成" in t or ("营业收入" in t and "营业成本" in t)):
             cands.append(pno)
@@ -448,43 +485,99 @@ def _section_top(words) -> float | None:
     return min(tops) - 2 if tops else None
 
 
+#: Text of a table band that may hold (part of) a breakdown: a marker (分行业 / 分产品 / 分地区 / 分业务) or a
+#: revenue column's header (营业收入, 主营业务收入, 金额); prefixes, as header cells wrap over lines.
+_BAND_RELEVANT = re.compile(r"分(?:行|产|地|业务)|营业收|主营业务收|金额")
+#: Vertical tolerance (pt) when vector graphics are merged into bands, and margin around the region searched.
+BAND_GAP = 4.0
+REGION_MARGIN = 3.0
+
+
+def _bands(paths, y_from: float) -> list[list[float]]:
+    """Vertical extents [y0, y1] of the groups of vector graphics below ``y_from`` (one group per table
+    grid, as a table's rules touch each other), top to bottom."""
+    spans = sorted((p["rect"].y0, p["rect"].y1) for p in paths if p["rect"].y1 >= y_from)
+    out: list[list[float]] = []
+    for y0, y1 in spans:
+        if out and y0 <= out[-1][1] + BAND_GAP:
+            out[-1][1] = max(out[-1][1], y1)
+        else:
+            out.append([y0, y1])
+    return out
+
+
+def _table_region(page, words, top: float | None, continued: bool):
+    """(clip, paths) for the table finder: only the part of the page that can hold the breakdown.
+
+    The page's vector graphics are grouped into bands (one per table grid, :func:`_bands`) below the section's
+    heading (``top``; the whole page when there is none). The region runs from the first band whose words
+    read as part of a breakdown (:data:`_BAND_RELEVANT`; on a page where a section is still open from the page
+    before, ``continued``, the first band: the table's continuation) to the last such band; tables below it
+    (产销量, 成本分析 …) are not searched, and only the graphics inside the region are passed on. Returns
+    (None, None) when no band qualifies (nothing to search), and the heading-only clip without graphics on a
+    rotated page (coordinates there are the finder's own).
+    """
+    y_from = top if top is not None else page.rect.y0
+    if page.rotation:
+        return (page.rect.x0, y_from, page.rect.x1, page.rect.y1), None
+    paths = page.get_drawings()
+    chosen = []
+    for i, (y0, y1) in enumerate(_bands(paths, y_from)):
+        text = "".join(w[4] for w in words if y0 - REGION_MARGIN <= (w[1] + w[3]) / 2 <= y1 + REGION_MARGIN)
+        if (continued and i == 0) or _BAND_RELEVANT.search(_clean(text)):
+            chosen.append((y0, y1))
+    if not chosen:
+        return None, None
+    y0 = max(y_from, chosen[0][0] - REGION_MARGIN)
+    y1 = min(page.rect.y1, chosen[-1][1] + REGION_MARGIN)
+    sel = [p for p in paths if p["rect"].y1 >= y0 - REGION_MARGIN and p["rect"].y0 <= y1 + REGION_MARGIN]
+    return (page.rect.x0, y0, page.rect.x1, y1), sel
+
+
+_UNIT_PREFILTER = re.compile(r"单\s*位")
+
+
 def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[str],
-              cands: set[int] | None = None, counts: dict | None = None) -> None:
+              cands: set[int] | None = None, counts: dict | None = None, texts: list[str] | None = None) -> None:
     """Feed the walker with the rows of the given PDF pages (table finder or word positions).
 
     With ``cands`` (the candidate pages), a page that is not a candidate is read in full only when a
     section is still open at its top (a table continued from the page before); otherwise only its unit
-    statements are read (a 单位 line above a table that starts on the next page). ``counts`` receives
-    the number of pages read in full and of table-finder calls.
+    statements are read (a 单位 line above a table that starts on the next page), and not even these when
+    its text (``texts``, the page texts already extracted) has no 单位. The table finder searches only the
+    region of the page that can hold the breakdown (:func:`_table_region`). ``counts`` receives the number of
+    pages read in full and of table-finder calls.
     """
     unit_carry: tuple[float, str] | None = None
     prev_page = None
     text_cols = None
     counts = counts if counts is not None else {}
     for pno in pages:
-        page = doc[pno - 1]
         if prev_page is not None and pno != prev_page + 1:
             walker.close()  # no continuation across a gap in the page list
             unit_carry = None
         prev_page = pno
         if cands is not None and pno not in cands and walker.cur is None:
-            units = _page_units(page)
+            if texts is not None and not _UNIT_PREFILTER.search(texts[pno - 1]):
+                continue
+            units = _page_units(doc[pno - 1])
             if units:
                 unit_carry = (max(units)[1], f"单位 line p{pno} (page before the table)")
             continue
+        page = doc[pno - 1]
         counts["pages"] = counts.get("pages", 0) + 1
+        words = page.get_text("words")
         if method == "table":
-            counts["find_tables"] = counts.get("find_tables", 0) + 1
             tables = []
-            words = page.get_text("words")
             top = _section_top(words) if walker.cur is None else None
-            clip = (page.rect.x0, top, page.rect.x1, page.rect.y1) if top is not None else None
-            found = page.find_tables(use_layout=False, clip=clip).tables
-            for t in found:
-                rows = [[_cell_text(words, c) if c is not None else "" for c in r.cells] for r in t.rows]
-                tables.append((t.bbox[1], rows, {}))
+            clip, paths = _table_region(page, words, top, walker.cur is not None)
+            if clip is not None:
+                counts["find_tables"] = counts.get("find_tables", 0) + 1
+                found = page.find_tables(use_layout=False, clip=clip, paths=paths).tables
+                for t in found:
+                    rows = [[_cell_text(words, c) if c is not None else "" for c in r.cells] for r in t.rows]
+                    tables.append((t.bbox[1], rows, {}))
         else:
-            words = page.get_text("words")
             tables, text_cols = _text_tables(page, text_cols if walker.cur is not None else None)
         units = _page_units(page, words)
         for y_top, rows, geoms in tables:
@@ -610,7 +703,15 @@ def _squeeze(text: str) -> str:
                   and (t[m.end()].isdigit() or t[m.end()] in "-(") else "", t)
 
 
-def key_figures(page_texts: list[str], max_pages: int = 30) -> dict | None:
+#: How many leading pages may hold the key-figures table (主要会计数据; its table may start on the next page).
+KEY_FIGURES_PAGES = 30
+
+
+#: The leading pages the breakdown reads besides the candidate pages: key figures (and the page after), kind.
+FACT_PAGES = max(KEY_FIGURES_PAGES + 1, KIND_PAGES)
+
+
+def key_figures(page_texts: list[str], max_pages: int = KEY_FIGURES_PAGES) -> dict | None:
     """营业收入 of the key-figures table (主要会计数据), in yuan, with its page and unit.
 
     The first page (among the first ``max_pages``) that has 主要会计数据 and a 营业收入 row followed by an
@@ -697,17 +798,15 @@ def report_format(path: Path) -> str:
 
 def _text_of(path: Path, fmt: str):
     """(page texts, html blocks or None) of a non-PDF report."""
-    from analysis.text.pdf import decode_bytes, read_jsonl_pages, split_text_pages, strip_headers_footers
+    from analysis.text.pdf import decode_bytes, read_jsonl_pages, split_text_pages, text_pages
     if fmt == "jsonl":
-        pages = read_jsonl_pages(path)
-        return (strip_headers_footers(pages) if len(pages) > 1 else pages), None
+        return text_pages(read_jsonl_pages(path)), None
     data = path.read_bytes()
     if fmt == "html":
         text = decode_bytes(data, html=True)
         blocks = html_blocks(text)
         return ["\n".join(str(x) if k == "text" else " ".join(" ".join(r) for r in x) for k, x in blocks)], blocks
-    pages = split_text_pages(decode_bytes(data))
-    return (strip_headers_footers(pages) if len(pages) > 1 else pages), None
+    return text_pages(split_text_pages(decode_bytes(data))), None
 
 
 def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, year: int | None = None,
@@ -725,8 +824,9 @@ def extract_breakdown(pdf: str | Path, firm: str | None = None, year: int | None
                       method: str = "auto", page_texts: list[str] | None = None) -> Extraction:
     """Find the breakdown table anywhere in the report, extract and reconcile it (module docstring).
 
-    ``page_texts``: the raw text of every page of a PDF when the text stage has already extracted it
-    (:attr:`analysis.text.pdf.Extraction.raw_pages`); the pages are then not read a second time. The
+    ``page_texts``: the text of every page when the text stage has already read it
+    (:attr:`analysis.text.pdf.Extraction.raw_pages`: a PDF's raw pages, a TXT or JSON-lines report's pages);
+    the report is then not read a second time (a PDF is opened only for the tables of candidate pages). The
     returned ``status`` dict has the fields :data:`STATUS_FIELDS`.
     """
     return _extract_report(Path(pdf), firm, year, method, pages=None, page_texts=page_texts)
@@ -756,7 +856,9 @@ def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None
     if fmt not in ("txt", "html", "jsonl"):
         return _empty(f"{path.name}: unsupported report format {fmt!r}", status={"format": fmt})
     try:
-        texts, blocks = _text_of(path, fmt)
+        # the text stage's pages of a TXT / JSON-lines report (the same pages, already read), else the file
+        texts, blocks = (list(page_texts), None) if page_texts is not None and fmt in ("txt", "jsonl") \
+            else _text_of(path, fmt)
     except (OSError, ValueError) as exc:
         return _empty(f"{path.name}: {fmt} report cannot be read ({exc})", status={"format": fmt})
     n = len(texts)
@@ -779,23 +881,34 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
         import pymupdf
     except ImportError as exc:  # pragma: no cover
         return _empty(f"pymupdf not available: {exc}")
+    texts = kf = None
+    cand_set = None
+    if page_texts is not None and pages is None:
+        # the text stage's pages: the candidates are known before the PDF is opened, and a report without
+        # any is done without opening it
+        texts = list(page_texts)
+        kf = _report_facts(texts)
+        cands = _candidate_pages(texts)
+        if not cands:
+            return _no_candidates(path, kf)
+        cand_set = set(cands)
     try:
         doc = pymupdf.open(path)
     except Exception as exc:  # noqa: BLE001 - any open failure is a reason, not a crash
         return _empty(f"cannot open {path.name}: {type(exc).__name__}: {exc}", status={"format": "pdf"})
     try:
         n = doc.page_count
-        texts = list(page_texts) if page_texts is not None and len(page_texts) == n \
-            else [doc[i].get_text() for i in range(n)]
-        kf = _report_facts(texts)
-        cand_set = None
+        if texts is not None and len(texts) != n:  # not this file's pages after all: read them
+            texts = kf = cand_set = None
+        if texts is None:
+            texts = [doc[i].get_text() for i in range(n)]
+            kf = _report_facts(texts)
         if pages is None:
-            cands = _candidate_pages(texts)
-            cand_set = set(cands)
-            if not cands:
-                return _empty(f"{path.name}: no page mentions 分行业/分产品 with 营业收入 and 营业成本",
-                              status=_kf_status({"format": "pdf", "pages_read": ""}, kf), result="no_breakdown")
-            pages = _pages_to_read(cands, n)
+            if cand_set is None:
+                cand_set = set(_candidate_pages(texts))
+                if not cand_set:
+                    return _no_candidates(path, kf)
+            pages = _pages_to_read(sorted(cand_set), n)
         pages = [int(p) for p in pages if 1 <= int(p) <= n]
         if not pages:
             return _empty(f"no valid page in the range asked ({path.name} has {n} pages)", status={"format": "pdf"})
@@ -805,7 +918,7 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
         for m in methods:
             walker = _Walker()
             try:
-                _pdf_rows(doc, pages, m, walker, notes, cand_set, counts)
+                _pdf_rows(doc, pages, m, walker, notes, cand_set, counts, texts)
             except Exception as exc:  # noqa: BLE001
                 notes.append(f"{m}: failed with {type(exc).__name__}: {exc}")
                 continue
@@ -824,6 +937,29 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
         return _empty(f"{path.name}: unreadable ({type(exc).__name__}: {exc})", status={"format": "pdf"})
     finally:
         doc.close()
+
+
+def _no_candidates(path: Path, kf: dict) -> Extraction:
+    return _empty(f"{path.name}: no page mentions 分行业/分产品 with 营业收入 and 营业成本",
+                  status=_kf_status({"format": "pdf", "pages_read": ""}, kf), result="no_breakdown")
+
+
+class BreakdownPages:
+    """The pages the breakdown reads (a PDF's raw pages, a TXT or JSON-lines report's pages), kept by the text
+    stage (:meth:`TextCache.put_pages`): the first
+    :data:`FACT_PAGES` (key figures, kind of firm) and every candidate page with its neighbours. A
+    breakdown given these pages (all others empty) finds what it finds on the whole report."""
+
+    @property
+    def version(self) -> str:
+        """The digest of the breakdown's code (:func:`_code_version`): pages chosen by other code are not used."""
+        return _code_version()
+
+    @staticmethod
+    def select(page_texts: list[str]) -> list[int]:
+        n = len(page_texts)
+        first = range(1, min(n, FACT_PAGES) + 1)
+        return sorted(set(first) | set(_pages_to_read(_candidate_pages(page_texts), n)))
 
 
 def _pages_str(pages) -> str:
@@ -935,10 +1071,13 @@ def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int,
 # ----------------------------------------------------------------------------- batch (rule report_segments)
 
 #: Columns of data_clean/report_segments_status.csv: one row per report file, whatever happened to it.
+#: ``pages_from``: where the page texts of a read report came from (``text stage``: the pages the text stage
+#: kept, :class:`BreakdownPages`; ``report file``: read again), also for a result taken from the breakdown cache.
 BATCH_STATUS_COLUMNS = ("file", "firm", "year", "scan_status", "identified_by", "rows", "reason", "notes") \
-    + STATUS_FIELDS
+    + STATUS_FIELDS + ("pages_from",)
 
 
+@functools.cache
 def _code_version() -> str:
     """Digest of the code a breakdown depends on (this module, text extraction, identification)."""
     import hashlib
@@ -993,13 +1132,35 @@ def _json_default(v):
     raise TypeError(f"not JSON serializable: {type(v).__name__}")
 
 
+#: Formats whose pages the text stage keeps for the breakdown (HTML is read as one page of tables: its
+#: blocks are parsed here).
+KEPT_FORMATS = ("pdf", "txt", "jsonl")
+
+
+def breakdown_of_report(path: str | Path, firm: str, year: int, method: str = "auto", sha: str | None = None,
+                        text_cache_dir: str | Path | None = None) -> tuple[Extraction, str]:
+    """The breakdown of one report as the pipeline reads it: from the pages the text stage kept for it
+    (:class:`BreakdownPages`, under the report's sha256 in the text cache ``text_cache_dir``) when there are
+    such pages, else from the file. Returns (extraction, where the page texts came from: ``text stage`` or
+    ``report file``)."""
+    from analysis.text.reports import TextCache
+
+    pages = None
+    if text_cache_dir is not None and sha and report_format(Path(path)) in KEPT_FORMATS:
+        pages = TextCache(text_cache_dir).get_pages(sha, BreakdownPages().version)
+    ex = extract_breakdown(path, firm=firm, year=year, method=method, page_texts=pages)
+    return ex, "text stage" if pages is not None else "report file"
+
+
 def read_breakdowns(rows: pd.DataFrame, have: set[tuple[str, int]] | None = None, method: str = "auto",
                     progress=None, cache_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Breakdowns of the reports in ``rows`` (output of :func:`analysis.text.reports.scan_reports`).
 
     Reports whose status is not ``pending`` (unidentified, duplicate) and firm-years in ``have`` (vendor
-    rows exist) are not read; each still gets a status row with the reason. With ``cache_dir`` results are
-    cached per report hash (:class:`BreakdownCache`). Returns (segments, status).
+    rows exist) are not read; each still gets a status row with the reason. With ``cache_dir`` (the text
+    stage's cache folder) results are cached per report hash (:class:`BreakdownCache`) and a PDF is read
+    from the pages the text stage kept for it (:func:`breakdown_of_report`; status column ``pages_from``).
+    Returns (segments, status).
     """
     from analysis.text.reports import file_sha256
 
@@ -1022,6 +1183,7 @@ def read_breakdowns(rows: pd.DataFrame, have: set[tuple[str, int]] | None = None
             status.append({**base, "result": "vendor", "reason": "vendor segment rows exist for this firm-year"})
             continue
         ex = None
+        sha = None
         if cache is not None:
             try:
                 sha = file_sha256(r["path"])
@@ -1029,7 +1191,8 @@ def read_breakdowns(rows: pd.DataFrame, have: set[tuple[str, int]] | None = None
                 sha = None
             ex = cache.get(sha, str(firm), int(year), method) if sha else None
         if ex is None:
-            ex = extract_breakdown(r["path"], firm=str(firm), year=int(year), method=method)
+            ex, pages_from = breakdown_of_report(r["path"], str(firm), int(year), method, sha, cache_dir)
+            ex.status["pages_from"] = pages_from  # kept with a cached result: where its pages came from
             if cache is not None and sha:
                 cache.put(sha, str(firm), int(year), method, ex)
         if len(ex.segments):

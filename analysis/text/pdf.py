@@ -39,6 +39,7 @@ __all__ = [
     "extract_pdf",
     "extract_txt",
     "split_text_pages",
+    "text_pages",
     "decode_bytes",
     "decode_report",
     "implausible",
@@ -82,8 +83,9 @@ class Extraction:
     n_pages: int
     status: str
     reason: str = ""
-    #: Raw text of each PDF page (before header removal), so that a later stage (the revenue breakdown)
-    #: can reuse it instead of extracting the pages again; empty for other formats and cached texts.
+    #: The text of each page before normalization, so that a later stage (the revenue breakdown) can reuse it
+    #: instead of reading the report again: a PDF's raw pages (before header removal), the pages of a TXT or
+    #: JSON-lines report as their structure is read (:func:`text_pages`); empty for HTML and cached texts.
     raw_pages: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -377,6 +379,12 @@ def split_text_pages(text: str) -> list[str]:
     return ["\n".join(p) for p in pages]
 
 
+def text_pages(pages: list[str]) -> list[str]:
+    """The pages of a TXT or JSON-lines report as every stage reads them: running headers and footers removed
+    when there are several pages (one page has nothing that recurs)."""
+    return strip_headers_footers(pages) if len(pages) > 1 else pages
+
+
 def extract_txt(path: str | Path) -> Extraction:
     """Plain-text report to normalized text; pages from form feeds or the running header
     (:func:`split_text_pages`), whose header and footer lines are removed."""
@@ -386,11 +394,10 @@ def extract_txt(path: str | Path) -> Extraction:
     dec = decode_report(data)
     if not dec.ok:
         return Extraction("", 0, UNDECODABLE, dec.problem)
-    pages = split_text_pages(dec.text)
-    if len(pages) > 1:
-        pages = strip_headers_footers(pages)
+    pages = text_pages(split_text_pages(dec.text))
     reason = "" if dec.encoding in ("utf-8", "utf-8-sig") else f"decoded as {dec.encoding}"
-    return _finish(pages, len(pages), OK, reason)
+    ext = _finish(pages, len(pages), OK, reason)
+    return Extraction(ext.text, ext.n_pages, ext.status, ext.reason, tuple(pages) if ext.ok else ())
 
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -484,7 +491,8 @@ def extract_jsonl(path: str | Path) -> Extraction:
         return Extraction("", 0, CORRUPT, str(exc))
     if not pages:
         return Extraction("", 0, EMPTY, "no page objects")
-    return _finish(strip_headers_footers(pages), len(pages), OK)
+    ext = _finish(strip_headers_footers(pages), len(pages), OK)
+    return Extraction(ext.text, ext.n_pages, ext.status, ext.reason, tuple(text_pages(pages)) if ext.ok else ())
 
 
 def extract_file(path: str | Path) -> Extraction:

@@ -36,6 +36,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -48,6 +49,7 @@ from .status import DUPLICATE, OK, PENDING, UNIDENTIFIED
 
 __all__ = [
     "REPORT_SUFFIXES",
+    "PageSelection",
     "TextCache",
     "identify_file",
     "identify_from_pages",
@@ -140,11 +142,12 @@ def identify_from_pages(pages: list[str]) -> CoverIdentity:
     """Stock code(s), short name and fiscal year from the first pages of a report (raw page texts).
 
     Codes come from a 证券代码 / 股票代码 / 公司代码 label (several when A and B shares are listed:
-    ``股票代码 000012、200012``); the fiscal year from the report's title ``<year>年(年)度报告`` (the most
+    ``股票代码 000012、200012``; the short name is the one beside the code, or the first 证券简称 printed when
+    no code is); the fiscal year from the report's title ``<year>年(年)度报告`` (the most
     frequent title year on those pages, so a running header counts as well as a scrambled cover).
     """
     codes: list[str] = []
-    short = code_page = None
+    short = code_page = short_alone = None
     years: dict[int, int] = {}
     first_year_page: dict[int, int] = {}
     for pno, raw in enumerate(pages[:COVER_PAGES], 1):
@@ -156,11 +159,15 @@ def identify_from_pages(pages: list[str]) -> CoverIdentity:
                 code_page = pno
                 ms = _COVER_SHORT.search(t)
                 short = ms.group(1) if ms else None
+            elif short_alone is None:  # a short name printed without a code (resolved by the company table)
+                ms = _COVER_SHORT.search(t)
+                short_alone = ms.group(1) if ms else None
         for y in _TITLE_YEAR.findall(t):
             years[int(y)] = years.get(int(y), 0) + 1
             first_year_page.setdefault(int(y), pno)
     year = max(years, key=lambda y: (years[y], -first_year_page[y])) if years else None
-    return CoverIdentity(tuple(codes), short, year, code_page, first_year_page.get(year) if year else None)
+    return CoverIdentity(tuple(codes), short if codes else short_alone, year, code_page,
+                         first_year_page.get(year) if year else None)
 
 
 def first_pages(path: str | Path, n: int = COVER_PAGES) -> list[str]:
@@ -185,7 +192,64 @@ def first_pages(path: str | Path, n: int = COVER_PAGES) -> list[str]:
         return []
 
 
-def identify_file(path: str | Path, pages: list[str] | None = None) -> tuple[Identified, str]:
+_ST_PREFIX = re.compile(r"^(?:S\*ST|\*ST|SST|ST|PT|S)(?=[\u4e00-\u9fff])", re.IGNORECASE)
+#: A short name must have at least this many characters to be looked for in a file name.
+MIN_SHORT_NAME = 2
+
+
+def _short_key(name: str) -> str:
+    """A short name as it is matched: NFKC, no whitespace, no ST/*ST/PT prefix (it comes and goes)."""
+    return _ST_PREFIX.sub("", re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))))
+
+
+def short_name_table(company: pd.DataFrame, *statements: pd.DataFrame) -> pd.DataFrame:
+    """(firm, short_name) pairs to identify reports by name: the company table's ``name`` (证券简称) and
+    the ``short_name`` of statement tables (the short name at each statement date: a report of 2014 may
+    carry the name of 2014), as matching keys (:func:`_short_key`), without duplicates; a name with a
+    trailing A/B share letter (深康佳A) is also listed without it (深康佳)."""
+    parts = [company[["firm", "name"]].rename(columns={"name": "short_name"})] if "name" in company else []
+    parts += [s[["firm", "short_name"]] for s in statements if {"firm", "short_name"} <= set(s.columns)]
+    if not parts:
+        return pd.DataFrame(columns=["firm", "short_name"])
+    t = pd.concat(parts, ignore_index=True).dropna()
+    t["short_name"] = t["short_name"].map(_short_key)
+    bare = t.assign(short_name=t["short_name"].str.replace(r"(?<=[\u4e00-\u9fff])[AB]$", "", regex=True))
+    t = pd.concat([t, bare], ignore_index=True)
+    t = t[t["short_name"].str.len() >= MIN_SHORT_NAME]
+    t["firm"] = t["firm"].map(normalize_firm)
+    return t.drop_duplicates().sort_values(["firm", "short_name"]).reset_index(drop=True)
+
+
+def read_short_names(paths: Iterable[str | Path]) -> pd.DataFrame | None:
+    """:func:`short_name_table` of the canonical tables at ``paths`` (the company table first, then statement
+    tables; parquet), or None when no path is given (the rules pass them only when a report needs them)."""
+    tables = [pd.read_parquet(p) for p in paths]
+    return short_name_table(*tables) if tables else None
+
+
+def identify_by_short_name(text: str, names: pd.DataFrame) -> tuple[str | None, str]:
+    """The firm whose short name (a row of :func:`short_name_table`) occurs in ``text`` (a file name or the
+    short name a cover prints), with how it was decided or why not.
+
+    A match inside a longer match of another name is no match (华锦 in 华锦股份). One firm left: identified;
+    none: ``(None, reason)``; several firms: ``(None, reason)`` naming them (ambiguous, never a guess).
+    """
+    key = _short_key(text)
+    hits = [(m.start(), m.start() + len(n), n, f) for f, n in zip(names["firm"], names["short_name"])
+            for m in re.finditer(re.escape(n), key)]
+    hits = [h for h in hits if not any(o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0])
+                                       for o in hits)]
+    firms = sorted({h[3] for h in hits})
+    if not firms:
+        return None, "no short name of the company table in it"
+    if len(firms) > 1:
+        which = ", ".join(f"{f} ({'/'.join(sorted({h[2] for h in hits if h[3] == f}))})" for f in firms)
+        return None, f"short names of several firms in it: {which}"
+    return firms[0], f"short name {'/'.join(sorted({h[2] for h in hits}))} of {firms[0]} in the company table"
+
+
+def identify_file(path: str | Path, pages: list[str] | None = None,
+                  short_names: pd.DataFrame | None = None) -> tuple[Identified, str]:
     """Stock code and fiscal year of a report from its name and, when needed, its first pages.
 
     Returns (identification, how it was decided). The name is enough when it carries one A-share code
@@ -193,7 +257,10 @@ def identify_file(path: str | Path, pages: list[str] | None = None) -> tuple[Ide
     :func:`identify_from_pages`) are read when the name has no code (贵州茅台2020年年度报告.pdf), a B-share
     code (200570: the cover's A-share code 000570 is used), or no fiscal year (688276_20230330_KXSC.pdf:
     a publication date is not a fiscal year; the report's title gives it). A code or year in the name that
-    the report contradicts makes the report unidentified, with both values in the reason.
+    the report contradicts makes the report unidentified, with both values in the reason. When neither the
+    name nor the first pages give a code, ``short_names`` (:func:`short_name_table`, from the company table)
+    resolves it: the short name printed on the cover (证券简称), else the file name
+    (:func:`identify_by_short_name`); the decision says which.
     """
     name = Path(path).name
     by_name = identify_report(name)
@@ -222,12 +289,26 @@ def identify_file(path: str | Path, pages: list[str] | None = None) -> tuple[Ide
                                           f"the first {COVER_PAGES} pages"), "file name + cover"
         firm = a_codes[0]
         how.append(f"B-share code {by_name.firm} in file name; A-share code {firm} from p{cover.code_page}")
-    else:
-        if not a_codes:
-            why = "no 6-digit stock code in file name" if not name_codes else f"several codes {sorted(name_codes)} in file name"
-            return Identified(None, None, f"{why} and none on the first {COVER_PAGES} pages"), "file name + cover"
+    elif a_codes:
         firm = a_codes[0]
         how.append(f"code {firm} from p{cover.code_page} ({cover.short_name or 'no short name'})")
+    else:
+        why = "no 6-digit stock code in file name" if not name_codes else f"several codes {sorted(name_codes)} in file name"
+        why += f" and none on the first {COVER_PAGES} pages"
+        if short_names is None or name_codes:
+            return Identified(None, None, why), "file name + cover"
+        firm = None
+        tried = []
+        for where, text in ((f"the cover's 证券简称 {cover.short_name}", cover.short_name), ("the file name", stem)):
+            if not text:
+                continue
+            firm, how_name = identify_by_short_name(text, short_names)
+            if firm is not None:
+                how.append(f"code {firm} from {where}: {how_name}")
+                break
+            tried.append(f"{where}: {how_name}")
+        if firm is None:
+            return Identified(None, None, f"{why}; by short name: {'; '.join(tried)}"), "file name + cover + short names"
     # fiscal year
     if by_name.ok or (by_name.year is not None):
         year = by_name.year
@@ -326,6 +407,16 @@ def report_files(folder: str | Path) -> list[Path]:
     )
 
 
+def names_without_code(folder: str | Path) -> list[str]:
+    """Report files under ``folder`` whose names carry no stock code (贵州茅台2020年年度报告.pdf): their
+    identification may need the company table's short names (:func:`identify_file`). [] when the folder
+    does not exist (yet)."""
+    if not Path(folder).is_dir():
+        return []
+    return [p.name for p in report_files(folder)
+            if identify_report(p.name).reason.endswith("no 6-digit stock code in file name")]
+
+
 def report_dependencies(folder: str | Path, n_shards: int, manifest: str | Path | None = None
                         ) -> dict[int | str, list[tuple[str, Path | None]]]:
     """What each shard's result depends on, for its content record (:mod:`analysis.content`): key ``k`` for
@@ -366,14 +457,16 @@ def report_dependencies(folder: str | Path, n_shards: int, manifest: str | Path 
 
 
 def scan_reports(
-    folder: str | Path, manifest: str | Path | pd.DataFrame | None = None, read_reports: bool = True
+    folder: str | Path, manifest: str | Path | pd.DataFrame | None = None, read_reports: bool = True,
+    short_names: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per report file under ``folder`` (recursively): file, path, firm, year, status, reason,
     identified_by.
 
     Names are enough for most files; with ``read_reports`` (default) a file whose name has no code, a
     B-share code or no fiscal year is identified from its first pages (:func:`identify_file`), and the
-    decision is written to ``identified_by`` and ``reason``.
+    decision is written to ``identified_by`` and ``reason``; ``short_names`` (:func:`short_name_table`)
+    resolves a file that neither its name nor its first pages identify.
 
     ``status`` is ``pending`` (to be processed), ``unidentified`` or ``duplicate``. Rows are sorted
     by ``file`` (the path relative to ``folder``, POSIX form). Manifest entries take precedence over
@@ -393,7 +486,8 @@ def scan_reports(
             firm, year = man.get(rel) or man[p.name]
             rows.append([rel, str(p), firm, year, PENDING, "from manifest", "manifest"])
             continue
-        ident, how = identify_file(p) if read_reports else (identify_report(p.name), "file name")
+        ident, how = identify_file(p, short_names=short_names) if read_reports else (identify_report(p.name),
+                                                                                        "file name")
         if ident.ok:
             rows.append([rel, str(p), ident.firm, ident.year, PENDING, "" if how == "file name" else how, how])
         else:
@@ -485,6 +579,42 @@ class TextCache:
         _atomic_write(base.with_suffix(".json"), json.dumps(meta, ensure_ascii=False).encode("utf-8"))
 
 
+    def put_pages(self, sha: str, n_pages: int, pages: Mapping[int, str], version: str) -> None:
+        """Store the text of some pages of a report (1-based page -> text; :attr:`Extraction.raw_pages`) for a
+        later stage.
+
+        ``version`` names the rule that chose the pages (a later stage asks for its own version, so a
+        selection made under another rule is never taken for complete).
+        """
+        base = self._base(sha)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        d = {"version": version, "n_pages": int(n_pages), "pages": {str(k): v for k, v in sorted(pages.items())}}
+        _atomic_write(base.with_suffix(".pages.json"), json.dumps(d, ensure_ascii=False).encode("utf-8"))
+
+    def get_pages(self, sha: str, version: str) -> list[str] | None:
+        """The stored pages as a list of ``n_pages`` raw page texts ("" for a page not stored), or None when
+        nothing was stored for this report under this ``version``."""
+        try:
+            d = json.loads(self._base(sha).with_suffix(".pages.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if d.get("version") != version:
+            return None
+        out = [""] * int(d["n_pages"])
+        for k, v in d["pages"].items():
+            out[int(k) - 1] = v
+        return out
+
+
+class PageSelection(Protocol):
+    """Which raw PDF pages a later stage needs (:meth:`TextCache.put_pages`): ``select`` returns 1-based page
+    numbers from all raw page texts; ``version`` names the rule."""
+
+    version: str
+
+    def select(self, page_texts: list[str]) -> list[int]: ...
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -515,6 +645,7 @@ def process_reports(
     progress: bool | Callable[[str], None] = True,
     exclude_negated: bool = False,
     progress_every: float = 10.0,
+    keep_pages: PageSelection | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Extract, cache and count a batch (e.g. one shard) of reports.
 
@@ -532,6 +663,11 @@ def process_reports(
     progress:
         True prints a progress line to stderr about every ``progress_every`` seconds and at the end;
         a callable receives the lines instead; False is silent.
+    keep_pages:
+        With a cache: the raw text of the PDF pages this selection names is stored beside the normalized
+        text (:meth:`TextCache.put_pages`), so that a later stage (the revenue breakdown:
+        :class:`analysis.servitization.report_table.BreakdownPages`) reads them instead of extracting the
+        report a second time.
 
     Returns
     -------
@@ -578,10 +714,18 @@ def process_reports(
             if ext is None and cache is not None:
                 ext = cache.get(sha)
                 row[10] = ext is not None
+                if ext is not None and keep_pages is not None and ext.ok and _keeps_pages(path) \
+                        and cache.get_pages(sha, keep_pages.version) is None:
+                    ext = None  # the pages a later stage needs are not kept yet (new code): read once more
+                    row[10] = False
             if ext is None:
                 ext = extract_file(path)
                 if cache is not None and sha:
                     cache.put(sha, ext)
+                    if keep_pages is not None and ext.raw_pages:
+                        raw = list(ext.raw_pages)
+                        cache.put_pages(sha, ext.n_pages, {p: raw[p - 1] for p in keep_pages.select(raw)},
+                                        keep_pages.version)
             row[3], row[5], row[6] = ext.status, sha, ext.n_pages
             reasons = [x for x in (row[4], ext.reason) if x]
             if ext.status == OK:
@@ -625,6 +769,11 @@ def process_reports(
     return counts.reset_index(drop=True), chars.reset_index(drop=True), status
 
 
+def _keeps_pages(path) -> bool:
+    """A format whose extraction has pages to keep (:attr:`Extraction.raw_pages`): not HTML."""
+    return Path(path).suffix.lower() in (".pdf", ".txt", ".jsonl")
+
+
 def _add(count_rows, char_rows, firm, year, section, counts, n_chars):
     for term, c in counts.items():
         count_rows.append((firm, year, section, term, c))
@@ -638,6 +787,7 @@ def process_shard(
     dictionary: KeywordDictionary,
     cache_dir: str | Path | None,
     manifest: str | Path | pd.DataFrame | None = None,
+    short_names: pd.DataFrame | None = None,
     **kwargs,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Scan ``folder``, keep shard ``shard`` of ``n_shards`` and process it (one Snakemake job).
@@ -646,5 +796,5 @@ def process_shard(
     file is in exactly one shard and duplicates are resolved on the whole folder before sharding.
     ``kwargs`` go to :func:`process_reports`.
     """
-    rows = select_shard(scan_reports(folder, manifest=manifest), shard, n_shards)
+    rows = select_shard(scan_reports(folder, manifest=manifest, short_names=short_names), shard, n_shards)
     return process_reports(rows, dictionary, cache_dir, **kwargs)

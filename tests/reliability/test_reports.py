@@ -74,6 +74,65 @@ def test_name_without_code_identified_from_cover(tmp_path):
     assert list(seg["revenue"]) == [60_000.0, 15_000.0]
 
 
+# the company table as the ingest writes it (证券简称 in ``name``) and a statement's short name of the year
+COMPANY = pd.DataFrame({"firm": ["600123", "600124", "000059"], "name": ["某某机械", "某某机械股份", "华锦股份"]})
+STATEMENT = pd.DataFrame({"firm": ["600123"], "short_name": ["*ST某机"]})
+
+
+@pytest.mark.outcome("correct", case="no code in the name nor on the cover: resolved by the company table's short "
+                                     "name in the file name, decision recorded in the status table")
+def test_name_without_code_resolved_by_short_name(tmp_path):
+    from analysis.text.reports import short_name_table
+
+    _report_pdf(tmp_path / "某某机械2021年年度报告.pdf", ["某某机械股份有限公司", "2021年年度报告"])
+    names = short_name_table(COMPANY, STATEMENT)
+    rows = scan_reports(tmp_path, short_names=names)
+    assert (rows.loc[0, "firm"], rows.loc[0, "year"], rows.loc[0, "status"]) == ("600123", 2021, "pending")
+    assert "code 600123 from the file name: short name 某某机械 of 600123 in the company table" in rows.loc[0, "reason"]
+    seg, st = read_breakdowns(rows)
+    assert st.loc[0, "firm"] == "600123" and "short name 某某机械" in st.loc[0, "identified_by"]
+    assert list(seg["revenue"]) == [60_000.0, 15_000.0]
+
+
+@pytest.mark.outcome("correct", case="no code anywhere, the cover prints only its 证券简称: resolved through the "
+                                     "company table (a statement-year short name such as *ST某机 counts too)")
+def test_cover_short_name_without_code(tmp_path):
+    from analysis.text.reports import short_name_table
+
+    p = tmp_path / "2021年年度报告.pdf"
+    _report_pdf(p, ["某某机械股份有限公司", "2021年年度报告", "公司简称：某机，上市交易所：上海证券交易所"])
+    ident, how = identify_file(p, short_names=short_name_table(COMPANY, STATEMENT))
+    assert (ident.firm, ident.year) == ("600123", 2021)
+    assert how.startswith("code 600123 from the cover's 证券简称 某机: short name 某机 of 600123")
+
+
+@pytest.mark.outcome("drop", case="name carries the short names of two firms: unidentified, both named, no guess")
+def test_short_name_ambiguous(tmp_path):
+    from analysis.text.reports import short_name_table
+
+    _report_pdf(tmp_path / "华锦股份与某某机械2021年年度报告.pdf", ["2021年年度报告"])
+    rows = scan_reports(tmp_path, short_names=short_name_table(COMPANY))
+    assert rows.loc[0, "status"] == "unidentified"
+    reason = rows.loc[0, "reason"]
+    assert "short names of several firms in it: 000059 (华锦股份), 600123 (某某机械)" in reason
+    assert "no 6-digit stock code in file name and none on the first" in reason
+    # a name inside a longer one (某某机械 in 某某机械股份) is the longer one's: no ambiguity
+    _report_pdf(tmp_path / "某某机械股份2021年年度报告.pdf", ["2021年年度报告"])
+    ident, how = identify_file(tmp_path / "某某机械股份2021年年度报告.pdf", short_names=short_name_table(COMPANY))
+    assert ident.firm == "600124" and "某某机械股份 of 600124" in how
+
+
+@pytest.mark.outcome("drop", case="no code, no short name of the company table: unidentified, the reason says what "
+                                     "was tried")
+def test_short_name_not_in_company_table(tmp_path):
+    from analysis.text.reports import short_name_table
+
+    _report_pdf(tmp_path / "无名公司2021年年度报告.pdf", ["2021年年度报告"])
+    rows = scan_reports(tmp_path, short_names=short_name_table(COMPANY))
+    assert rows.loc[0, "status"] == "unidentified"
+    assert rows.loc[0, "reason"].endswith("by short name: the file name: no short name of the company table in it")
+
+
 @pytest.mark.outcome("correct", case="code that lost its leading zeros in the name (570_...): A-share code from the cover")
 def test_code_without_leading_zeros(tmp_path):
     p = tmp_path / "570_2021年年度报告.pdf"

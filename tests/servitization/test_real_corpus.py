@@ -9,6 +9,9 @@ converted with the printed unit), the unit, the pages; the key-figure 营业收�
 which must equal the gap computed from the fixture's own numbers (and be within 1% where the table covers
 the whole of operating revenue). Each PDF is also read as a JSON-lines page corpus made from its own
 pages ({"page": n, "inside": text}), and the cninfo HTML version where one was read: same expectations.
+Each PDF and TXT report is read once more as the pipeline reads it (variant ``wired``): the text stage
+(``process_reports`` with ``keep_pages``) keeps the pages the breakdown needs in its cache, and the breakdown
+reads them from there (``breakdown_of_report``), not from the file: same expectations.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import re
 import unicodedata
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
-from analysis.servitization.report_table import UNIT_FACTORS, extract_breakdown
-from analysis.text.reports import first_pages, identify_file, report_kind
+from analysis.servitization.report_table import UNIT_FACTORS, BreakdownPages, breakdown_of_report, extract_breakdown
+from analysis.text.dictionary import load_dictionary
+from analysis.text.reports import first_pages, identify_file, process_reports, report_kind
 from tests.conftest import SHARED_DIR
 
 pytestmark = pytest.mark.shared
@@ -42,6 +47,8 @@ def _fixtures() -> list[tuple[str, dict, str]]:
             out.append((p.stem + "-html", fx, "html"))
         if fx["format"] == "pdf":  # the same pages as a JSON-lines page corpus
             out.append((p.stem + "-jsonl", fx, "jsonl"))
+        if fx["format"] in ("pdf", "txt"):  # from the pages the text stage kept
+            out.append((p.stem + "-wired", fx, "wired"))
     return out
 
 
@@ -91,13 +98,29 @@ def _as_jsonl(pdf: Path) -> Path:
     return out
 
 
-_CACHE: dict[Path, object] = {}
+_CACHE: dict[tuple[Path, str], object] = {}
 
 
-def _extract(path: Path, firm: str, year: int):
-    if path not in _CACHE:
-        _CACHE[path] = extract_breakdown(path, firm=firm, year=year)
-    return _CACHE[path]
+def _extract(path: Path, firm: str, year: int, variant: str = "main"):
+    if (path, variant) not in _CACHE:
+        if variant == "wired":
+            _CACHE[(path, variant)] = _extract_wired(path, firm, year)
+        else:
+            _CACHE[(path, variant)] = extract_breakdown(path, firm=firm, year=year)
+    return _CACHE[(path, variant)]
+
+
+def _extract_wired(path: Path, firm: str, year: int):
+    """The breakdown as the pipeline reads it: from the pages the text stage kept in its cache."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        row = {"file": path.name, "path": str(path), "firm": firm, "year": year, "status": "pending", "reason": ""}
+        _, _, status = process_reports([row], load_dictionary(), cache, progress=False, keep_pages=BreakdownPages())
+        assert status.loc[0, "status"] == "ok", status.loc[0, "reason"]
+        ex, source = breakdown_of_report(path, firm, year, sha=status.loc[0, "sha256"], text_cache_dir=cache)
+    assert source == "text stage"  # the report file was not read for its text a second time
+    return ex
 
 
 @pytest.mark.parametrize("fid,fx,variant", CASES, ids=[c[0] for c in CASES])
@@ -123,12 +146,12 @@ def test_kind_of_firm(fid, fx, variant):
 @pytest.mark.parametrize("fid,fx,variant", CASES, ids=[c[0] for c in CASES])
 def test_breakdown_against_fixture(fid, fx, variant):
     path = _path(fx, variant)
-    ex = _extract(path, fx["identity"]["code"], fx["identity"]["fiscal_year"])
+    ex = _extract(path, fx["identity"]["code"], fx["identity"]["fiscal_year"], variant)
     st = ex.status
     kf = fx["key_figures"]
     or_yuan = _amount(kf["operating_revenue"]) * UNIT_FACTORS[kf["unit"]]
     assert st["operating_revenue"] == pytest.approx(or_yuan, rel=1e-12)
-    if variant in ("main", "jsonl") and "page" in kf:
+    if variant in ("main", "jsonl", "wired") and "page" in kf:
         assert st["operating_revenue_page"] == kf["page"]
     bd = fx["breakdown"]
     if not bd["found"]:
@@ -148,7 +171,7 @@ def test_breakdown_against_fixture(fid, fx, variant):
         with_cost = [r for r in rows if r.get("cost") is not None]
         if len(with_cost) == len(rows):
             assert list(got["cost"]) == pytest.approx([_amount(r["cost"]) * factor for r in rows], rel=1e-12)
-        if variant in ("main", "jsonl") and all("page" in r for r in rows):
+        if variant in ("main", "jsonl", "wired") and all("page" in r for r in rows):
             pages = [int(s.rsplit("#p", 1)[1]) for s in got["source"]]
             assert pages == [r["page"] for r in rows], kind
     # reconciliation: the gap reported is the one the fixture's own numbers give
@@ -177,7 +200,7 @@ def test_share_against_fixture(fid, fx, variant, denominator):
 
     path = _path(fx, variant)
     code, year = fx["identity"]["code"], fx["identity"]["fiscal_year"]
-    ex = _extract(path, code, year)
+    ex = _extract(path, code, year, variant)
     bd = fx["breakdown"]
     factor = UNIT_FACTORS[bd["unit"]]
     used = "product" if bd["sections"].get("product") else "industry"
@@ -203,12 +226,30 @@ STATED_MAIN = {
 }
 
 
+@pytest.mark.parametrize("variant", ["main", "wired"])
 @pytest.mark.parametrize("fid", sorted(STATED_MAIN))
-def test_breakdown_reconciles_to_stated_main_business_revenue(fid):
+def test_breakdown_reconciles_to_stated_main_business_revenue(fid, variant):
     fx = yaml.safe_load((FIXTURES / f"{fid}.yaml").read_text(encoding="utf-8"))
-    path = _path(fx, "main")
-    ex = _extract(path, fx["identity"]["code"], fx["identity"]["fiscal_year"])
+    path = _path(fx, variant)
+    ex = _extract(path, fx["identity"]["code"], fx["identity"]["fiscal_year"], variant)
     value, page = STATED_MAIN[fid]
     assert ex.status["main_business_revenue"] == pytest.approx(value, rel=1e-12)
     assert ex.status["main_business_page"] == page
     assert abs(ex.status["main_business_gap"]) <= 0.01  # within 1% of the report's own main-business total
+
+
+def test_real_report_identified_by_short_name_when_the_cover_gives_no_code():
+    """贵州茅台2020年年度报告.pdf: the file name has no code and, with its code line taken away (p1 prints
+    公司代码：600519 above 公司简称：贵州茅台), neither does the cover; the company table's short name 贵州茅台
+    in the file name gives 600519, and the title (p1, 2020 年年度报告) the fiscal year."""
+    from analysis.text.reports import short_name_table
+
+    fx = yaml.safe_load((FIXTURES / "600519_2020.yaml").read_text(encoding="utf-8"))
+    path = _path(fx, "main")
+    pages = [re.sub(r"(?:公司|证券|股票)代码[:：]?\s*\d{6}", "", t) for t in first_pages(path)]
+    company = pd.DataFrame({"firm": ["600519", "000858", "600809"], "name": ["贵州茅台", "五粮液", "山西汾酒"]})
+    ident, how = identify_file(path, pages=pages)
+    assert not ident.ok and "no 6-digit stock code in file name and none on the first" in ident.reason
+    ident, how = identify_file(path, pages=pages, short_names=short_name_table(company))
+    assert (ident.firm, ident.year) == ("600519", 2020)
+    assert how.startswith("code 600519 from the file name: short name 贵州茅台 of 600519 in the company table")

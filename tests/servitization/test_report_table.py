@@ -239,3 +239,84 @@ def test_synthetic_szse_composition_layout_first_table_wins(tmp_path):
     assert any("ignored" in n for n in ex.notes)
     m = servitization_measures(label_segments(ex.segments, RULES)).iloc[0]
     assert m.serv_share == pytest.approx(0.2)
+
+
+# ------------------------------------------------------------------ the pipeline's path: pages kept by the text stage
+
+def test_candidate_prefilter_reads_what_nfkc_would():
+    """A page is a candidate whatever whitespace splits the marker or whichever compatibility form a PDF
+    used for its characters (⾏ U+2F8F, the Kangxi radical, is 行 after NFKC); 分公司 is no marker."""
+    from analysis.servitization.report_table import _candidate_pages
+
+    pages = ["主营业务分⾏业情况 营业收入 营业成本", "分 行\n业  营业收\n入 营业成本", "分公司 营业收入 营业成本",
+             "", "分产品 营业收入构成", "分产品 营业收入 (no cost column)"]
+    assert _candidate_pages(pages) == [1, 2, 5]
+
+
+def _report_with_filler(path, n_filler: int, split: bool):
+    """The synthetic table report of :func:`_make_pdf` behind ``n_filler`` pages of plain text."""
+    _make_pdf(path, ruled=True, split=split)
+    doc = pymupdf.open(path)
+    for k in range(n_filler):
+        pg = doc.new_page(pno=k)
+        pg.insert_text((72, 80), f"第{k + 1}页 公司简介和主要财务指标", fontname="china-s", fontsize=9)
+    tmp = path.with_suffix(".tmp.pdf")
+    doc.save(tmp)
+    doc.close()
+    tmp.replace(path)
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_breakdown_reads_the_pages_the_text_stage_kept(tmp_path, split):
+    from analysis.servitization.report_table import BreakdownPages, breakdown_of_report
+    from analysis.text.dictionary import load_dictionary
+    from analysis.text.reports import TextCache, process_reports
+
+    pdf = tmp_path / "000123_2021_annual_report.pdf"
+    _report_with_filler(pdf, 45, split)  # the table on p46 (and p47 when split); 46 or 47 pages
+    n = 47 if split else 46
+    row = {"file": pdf.name, "path": str(pdf), "firm": "000123", "year": 2021, "status": "pending", "reason": ""}
+    cache = tmp_path / "cache"
+    _, _, st = process_reports([row], load_dictionary(), cache, progress=False, keep_pages=BreakdownPages())
+    sha = st.loc[0, "sha256"]
+    kept = TextCache(cache).get_pages(sha, BreakdownPages().version)
+    assert len(kept) == n
+    # the first 40 pages, and the table's page with its neighbours (the page before; the next when split)
+    assert [i for i, t in enumerate(kept, 1) if t] == list(range(1, 41)) + ([45, 46, 47] if split else [45, 46])
+    ex, source = breakdown_of_report(pdf, "000123", 2021, sha=sha, text_cache_dir=cache)
+    assert source == "text stage"
+    assert list(ex.segments["segment"]) == [r[0] for r in SYN_ROWS]
+    assert list(ex.segments["revenue"]) == [parse_amount(r[1]) * 1e4 for r in SYN_ROWS]
+    assert ex.segments["source"].str.endswith("#p46").sum() == (2 if split else 4)  # split after 2 rows
+    alone = extract_breakdown(pdf, "000123", 2021)
+    assert alone.segments.equals(ex.segments)
+    assert pd.Series(alone.status, dtype=object).equals(pd.Series(ex.status, dtype=object))  # NaN == NaN here
+
+
+def test_pages_kept_by_other_code_are_not_used(tmp_path):
+    """Pages chosen under another version of the breakdown's code are not taken for complete: the breakdown
+    reads the file, and the text stage, on its next pass, extracts the report once more to keep them."""
+    from analysis.servitization.report_table import BreakdownPages, breakdown_of_report
+    from analysis.text.dictionary import load_dictionary
+    from analysis.text.reports import TextCache, file_sha256, process_reports
+
+    pdf = tmp_path / "000123_2021_annual_report.pdf"
+    _make_pdf(pdf, ruled=True)
+    sha = file_sha256(pdf)
+    cache = TextCache(tmp_path / "cache")
+    cache.put_pages(sha, 1, {1: "stale"}, "another-version")
+    assert cache.get_pages(sha, "another-version") == ["stale"]
+    assert cache.get_pages(sha, BreakdownPages().version) is None
+    ex, source = breakdown_of_report(pdf, "000123", 2021, sha=sha, text_cache_dir=tmp_path / "cache")
+    assert source == "report file" and list(ex.segments["segment"]) == [r[0] for r in SYN_ROWS]
+    row = {"file": pdf.name, "path": str(pdf), "firm": "000123", "year": 2021, "status": "pending", "reason": ""}
+    _, _, st = process_reports([row], load_dictionary(), tmp_path / "cache", progress=False)  # fills the text cache
+    assert not st.loc[0, "cached"]
+    _, _, st = process_reports([row], load_dictionary(), tmp_path / "cache", progress=False,
+                               keep_pages=BreakdownPages())
+    assert not st.loc[0, "cached"]  # text cached, pages not kept yet: read once more
+    assert cache.get_pages(sha, BreakdownPages().version) is not None
+    _, _, st = process_reports([row], load_dictionary(), tmp_path / "cache", progress=False,
+                               keep_pages=BreakdownPages())
+    assert st.loc[0, "cached"]
+    assert breakdown_of_report(pdf, "000123", 2021, sha=sha, text_cache_dir=tmp_path / "cache")[1] == "text stage"

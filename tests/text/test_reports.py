@@ -217,3 +217,40 @@ def test_duplicate_preference(tmp_path):
     assert st.at[names[2], "status"] == "unidentified"  # summary
     assert st.at[names[4], "status"] == "pending"  # later publication kept
     assert st.at[names[3], "status"] == "duplicate"
+
+
+def test_names_without_code_decide_whether_the_company_table_is_needed(tmp_path):
+    """The rules give the text stage the company table (short names) only when some report's name has no
+    stock code, so that a new vendor file does not rerun the text stage of a folder named by code."""
+    from analysis.text.reports import names_without_code
+
+    assert names_without_code(tmp_path / "absent") == []
+    (tmp_path / "600201_2020_annual_report.pdf").write_bytes(b"")
+    (tmp_path / "600201_2020年年度报告摘要.pdf").write_bytes(b"")  # a summary: unidentified whatever its name
+    assert names_without_code(tmp_path) == []
+    (tmp_path / "贵州茅台2020年年度报告.pdf").write_bytes(b"")
+    assert names_without_code(tmp_path) == ["贵州茅台2020年年度报告.pdf"]
+
+
+def test_txt_and_jsonl_extractions_keep_their_pages_for_the_breakdown(tmp_path):
+    """A TXT (pages from form feeds) or JSON-lines report keeps its pages as every stage reads them (running
+    head removed: it recurs on every page), so the breakdown need not decode and split the file again."""
+    import json
+
+    from analysis.text.pdf import extract_file
+
+    body = ["公司主营业务为压缩机。", "营业收入增长。", "营业成本下降。", "毛利率上升。", "研发投入增加。",
+            "现金流良好。", "产能利用率高。"]
+    pages = ["某某公司2020年年度报告\n" + "\n".join(body[k:] + body[:k]) + f"\n{k + 1}" for k in range(5)]
+    txt = tmp_path / "600201_2020.txt"
+    txt.write_text("\f".join(pages), encoding="utf-8")
+    ext = extract_file(txt)
+    assert ext.ok and len(ext.raw_pages) == 5
+    assert ext.raw_pages[2] == "\n".join(body[2:] + body[:2])  # header line and page number gone
+    jl = tmp_path / "600201_2020.jsonl"
+    jl.write_text("\n".join(json.dumps({"page": k, "inside": t}, ensure_ascii=False) for k, t in enumerate(pages, 1)),
+                  encoding="utf-8")
+    assert extract_file(jl).raw_pages == ext.raw_pages
+    html = tmp_path / "600201_2020.html"
+    html.write_text("<html><body><p>" + "</p><p>".join(pages) + "</p></body></html>", encoding="utf-8")
+    assert extract_file(html).ok and extract_file(html).raw_pages == ()  # HTML: its tables are parsed again
