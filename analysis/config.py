@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,11 @@ class ConfigError(ValueError):
 def validate_config(config: dict[str, Any], schema: str | Path = SCHEMA) -> dict[str, Any]:
     """Validate ``config`` in place (filling schema defaults), check what the schema cannot express
     (:func:`check_semantics`) and return it."""
+    if "jsonschema" not in sys.modules:
+        # jsonschema imports the optional IRI checker rfc3987_syntax when it is installed (a Jupyter
+        # dependency here), which compiles 39 grammars: about 3 CPU s in every Snakemake call and every
+        # job that validates a config. The schema has no IRI formats, so the checker is not loaded.
+        sys.modules.setdefault("rfc3987_syntax", None)
     from snakemake.utils import validate
 
     validate(config, str(schema), set_default=True)

@@ -14,6 +14,8 @@ a wall of traceback. Unexpected errors keep their traceback (in the log).
 
 from __future__ import annotations
 
+import functools
+
 import json
 import sys
 import time
@@ -123,6 +125,36 @@ def _module_files(module: str, root: Path) -> list[Path]:
     return files
 
 
+@functools.lru_cache(maxsize=None)
+def _direct_imports(path: Path, root: Path, stamp: tuple[int, int]) -> tuple[Path, ...]:
+    """The package files one file's import statements run (not followed further). Cached by the
+    file's (size, mtime): the Snakefile computes a digest for every rule, and the rules share most
+    modules, so each file is parsed once per Snakemake call instead of once per rule."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    try:  # the package a relative import starts from (a module's or an __init__'s own package)
+        here = list(path.relative_to(root).parts[:-1])
+    except ValueError:
+        here = []
+    found: list[Path] = []
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # from . (level 1) is the module's own package, each further dot one up
+                pkg = here[: len(here) - node.level + 1]
+                base = ".".join(pkg + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            names = [base] + [f"{base}.{a.name}" for a in node.names]
+        for name in names:
+            if name == PACKAGE or name.startswith(PACKAGE + "."):
+                found.extend(_module_files(name, root))
+    return tuple(found)
+
+
 def code_files(script: str | Path, root: str | Path) -> list[Path]:
     """The package modules a rule script runs: its ``analysis`` imports, followed transitively
     (a static scan of import statements, relative ones included), plus the script itself; sorted.
@@ -130,8 +162,6 @@ def code_files(script: str | Path, root: str | Path) -> list[Path]:
     ``root`` is the folder that holds the ``analysis`` package. Imports inside functions count too
     (they run when the function does); data files the modules read are not included.
     """
-    import ast
-
     root = Path(root)
     seen: set[Path] = set()
     todo = [Path(script)]
@@ -140,25 +170,8 @@ def code_files(script: str | Path, root: str | Path) -> list[Path]:
         if path in seen:
             continue
         seen.add(path)
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        try:  # the package a relative import starts from (a module's or an __init__'s own package)
-            here = list(path.relative_to(root).parts[:-1])
-        except ValueError:
-            here = []
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:  # from . (level 1) is the module's own package, each further dot one up
-                    pkg = here[: len(here) - node.level + 1]
-                    base = ".".join(pkg + ([node.module] if node.module else []))
-                else:
-                    base = node.module or ""
-                names = [base] + [f"{base}.{a.name}" for a in node.names]
-            for name in names:
-                if name == PACKAGE or name.startswith(PACKAGE + "."):
-                    todo.extend(_module_files(name, root))
+        st = path.stat()
+        todo.extend(_direct_imports(path, root, (st.st_size, st.st_mtime_ns)))
     return sorted(seen)
 
 
