@@ -24,7 +24,7 @@ reproduce: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --printshellcmds
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 # Headless Chromium (Debian package) for the browser tests of the audit site (tests/test_audit_browser.py):
 # installed with apt-get when missing and run as root; otherwise those tests skip and say why.

@@ -110,22 +110,11 @@ def build_once(config: pytest.Config, name: str, build) -> Path:
     return folder
 
 
-#: Of the modules that need the shared runs, these go first: the longest reruns (the configuration
-#: matrix and the README's how-to run, built in parallel by two processes).
-LATE_FIRST = ("tests/test_config_matrix.py", "tests/test_readme.py")
-
-
 def pytest_collection_modifyitems(session, config, items):
-    """Modules with a test that needs the shared runs go last, the longest of them first (stable: order
-    kept otherwise). ``make test`` runs ``--dist loadscope --no-loadscope-reorder``: a module is one
-    unit of work (its module-scoped fixtures are built once) and units go out in this order."""
+    """Modules with a test that needs the shared runs go last (stable: order kept otherwise; under
+    ``--dist loadscope`` a module is one unit of work, so its module-scoped fixtures are built once)."""
     late = {item.nodeid.split("::")[0] for item in items if _needs_demo_runs(item)}
-
-    def rank(item):
-        module = item.nodeid.split("::")[0]
-        return (module in late, module not in LATE_FIRST, LATE_FIRST.index(module) if module in LATE_FIRST else 0)
-
-    items.sort(key=rank)
+    items.sort(key=lambda item: item.nodeid.split("::")[0] in late)
 
 
 def pytest_collection_finish(session):
