@@ -73,21 +73,6 @@ def cmd_status(ns: argparse.Namespace) -> int:
     return _snakemake(ns, "--dry-run", "--quiet", "rules")
 
 
-def effective_config(path: str) -> dict:
-    """The config a run sees: the Snakefile's ``config/config.yaml`` (when present) updated by ``path``,
-    schema defaults filled in."""
-    import yaml
-    from snakemake.utils import update_config
-
-    from analysis.config import validate_config
-
-    cfg: dict = {}
-    for p in dict.fromkeys([DEFAULT_CONFIG, path]):
-        if Path(p).is_file():
-            update_config(cfg, yaml.safe_load(Path(p).read_text(encoding="utf-8")) or {})
-    return validate_config(cfg)
-
-
 def presentation_rules(config: dict) -> list[str]:
     """The presentation rules this configuration runs."""
     return [r for r in PRESENTATION_RULES if r not in CONDITIONAL_RULES or config[CONDITIONAL_RULES[r]]["enabled"]]
@@ -95,7 +80,9 @@ def presentation_rules(config: dict) -> list[str]:
 
 def cmd_tables(ns: argparse.Namespace) -> int:
     _check_config(ns.config)
-    return _snakemake(ns, "--forcerun", *presentation_rules(effective_config(ns.config)))
+    from analysis.config import run_config
+
+    return _snakemake(ns, "--forcerun", *presentation_rules(run_config(ns.config, DEFAULT_CONFIG)))
 
 
 def cmd_export(ns: argparse.Namespace) -> int:

@@ -95,6 +95,19 @@ def load_config(path: str | Path, schema: str | Path = SCHEMA) -> dict[str, Any]
     return validate_config(config, schema)
 
 
+def run_config(path: str | Path, default: str | Path = "config/config.yaml") -> dict[str, Any]:
+    """The config a Snakemake run with ``--configfile path`` sees: the Snakefile's ``default`` (when
+    present, relative to the working folder) updated section by section by ``path``, schema defaults
+    filled in."""
+    from snakemake.utils import update_config
+
+    config: dict[str, Any] = {}
+    for p in dict.fromkeys([Path(default), Path(path)]):
+        if p.is_file():
+            update_config(config, yaml.safe_load(p.read_text(encoding="utf-8")) or {})
+    return validate_config(config)
+
+
 def raw_dir(config: dict[str, Any]) -> Path:
     """Folder of the raw data of the configured source (relative to the working directory)."""
     return Path("data_raw") / config["source"]

@@ -140,23 +140,23 @@ PRODUCT_INDICATORS = ("rd_intensity", "invention_applications", "invention_grant
 SERVICE_INDICATORS = ("service_growth", "new_service_lines")
 
 
-#: the mechanism settings the coupling measures read (in this order): the demo's coupling truth
-#: depends on these and on nothing else of the mechanism section (not its outcomes or switch)
-COUPLING_SETTINGS = ("product_indicators", "service_indicators", "directions", "scope", "shift", "a", "b")
-
-
-def coupling_settings(mechanism_cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """The coupling settings of a (validated) ``mechanism`` section, in a fixed key order, so that a
-    rule's params do not change with the order or the other keys of the section."""
-    return {k: mechanism_cfg[k] for k in COUPLING_SETTINGS}
-
-
 def _cfg(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
     base = {"a": 0.5, "b": 0.5, "scope": "pooled", "shift": DEFAULT_SHIFT,
             "product_indicators": list(PRODUCT_INDICATORS), "service_indicators": list(SERVICE_INDICATORS),
             "directions": {}}
     base.update(dict(cfg or {}))
     return base
+
+
+#: the mechanism settings the coupling measures read (the keys :func:`_cfg` fills in, in its order):
+#: the demo's coupling truth depends on these and on nothing else of the mechanism section
+COUPLING_SETTINGS = tuple(_cfg(None))
+
+
+def coupling_settings(mechanism_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The coupling settings of a (validated) ``mechanism`` section, in a fixed key order, so that a
+    rule's params do not change with the order or the other keys of the section."""
+    return {k: mechanism_cfg[k] for k in COUPLING_SETTINGS}
 
 
 def coupling_measures(indicators: pd.DataFrame, cfg: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, dict]:

@@ -150,6 +150,14 @@ def demo_run(demo_runs) -> Path:
     return demo_runs[0]
 
 
+def deep_update(base: dict, new: dict) -> dict:
+    """``base`` with ``new`` merged in, section by section (as Snakemake merges config files); the
+    sections it touches are copies, so ``new`` is never aliased."""
+    for k, v in new.items():
+        base[k] = deep_update(dict(base.get(k) or {}), v) if isinstance(v, dict) else v
+    return base
+
+
 def copy_run(src: Path, dst: Path) -> Path:
     """A copy of a finished run (modification times and Snakemake's records kept: nothing to redo)."""
     shutil.copytree(src, dst, symlinks=True)

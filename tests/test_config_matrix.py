@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import run_snakemake
+from tests.conftest import deep_update, run_snakemake
 from tests.test_readme import HOWTO_EDITS, HOWTO_EXTRAS, howto_run  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -51,12 +51,6 @@ MATRIX_TARGETS = ("paper/generated/paper.md", "paper/tables/baseline.md", "paper
                   "paper/results/speccurve/specifications.csv")
 
 
-def _deep_update(base: dict, new: dict) -> dict:
-    for k, v in new.items():
-        base[k] = _deep_update(dict(base.get(k) or {}), v) if isinstance(v, dict) else v
-    return base
-
-
 @pytest.fixture(scope="module", params=sorted(CASES))
 def case(request, demo_run, tmp_path_factory):
     from tests.conftest import copy_run
@@ -66,7 +60,7 @@ def case(request, demo_run, tmp_path_factory):
         return name, request.getfixturevalue("howto_run")["run"], CASES[name]
     work = copy_run(demo_run, tmp_path_factory.mktemp(name) / "run")
     cfg = yaml.safe_load((work / "config" / "test_config.yaml").read_text(encoding="utf-8"))
-    cfg = _deep_update(_deep_update(cfg, SMALL_CURVE), CASES[name])
+    cfg = deep_update(deep_update(cfg, SMALL_CURVE), CASES[name])
     (work / "config" / "matrix.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     proc = run_snakemake(work, *MATRIX_TARGETS, configfile="config/matrix.yaml")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -163,11 +157,11 @@ def test_only_the_specifications_whose_inputs_changed_rerun(demo_copy):
     """Moderator quantiles (the moderation table's points) rerun the main estimates, not the curve;
     a new sample choice reruns only the new shards of the curve."""
     cfg = yaml.safe_load((demo_copy / "config" / "test_config.yaml").read_text(encoding="utf-8"))
-    q = _deep_update(copy_cfg(cfg), {"models": {"moderator_quantiles": [0.25, 0.5, 0.75]}})
+    q = deep_update(copy_cfg(cfg), {"models": {"moderator_quantiles": [0.25, 0.5, 0.75]}})
     (demo_copy / "config" / "q.yaml").write_text(yaml.safe_dump(q), encoding="utf-8")
     jobs = _dry_jobs(demo_copy, "config/q.yaml")
     assert "estimate" in jobs and "speccurve_shard" not in jobs, jobs
-    more = _deep_update(copy_cfg(cfg), {"robustness": {"speccurve": {"sample": ["all", "soe", "no2020"]}}})
+    more = deep_update(copy_cfg(cfg), {"robustness": {"speccurve": {"sample": ["all", "soe", "no2020"]}}})
     (demo_copy / "config" / "more.yaml").write_text(yaml.safe_dump(more), encoding="utf-8")
     jobs = _dry_jobs(demo_copy, "config/more.yaml")
     assert jobs.get("speccurve_shard") == 2 and jobs.get("speccurve") == 1, jobs  # roa__no2020, roe__no2020

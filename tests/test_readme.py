@@ -100,18 +100,12 @@ HOWTO_EXTRAS = {
 HOWTO_EDITS = {"models": {"cluster": "firm+year", "controls": ["size", "lev", "growth", "age"]}}
 
 
-def _deep_update(base: dict, new: dict) -> dict:
-    for k, v in new.items():
-        base[k] = _deep_update(dict(base.get(k) or {}), v) if isinstance(v, dict) else v
-    return base
-
-
 @pytest.fixture(scope="session")
 def howto_run(demo_run, request) -> dict:
     """A copy of the test run taken through the README's how-to commands, as printed (built once per
     session, shared by the test processes). Each step's own checks are made as it runs (later steps
     change the run); the commands' outputs are returned, with the folder as ``run``."""
-    from tests.conftest import build_once, copy_run
+    from tests.conftest import build_once, copy_run, deep_update
 
     def build(folder: Path) -> None:
         run = copy_run(demo_run, folder)
@@ -147,8 +141,8 @@ def howto_run(demo_run, request) -> dict:
         out["example"] = example.stdout
 
         # change the clustering and add a control (the README's edits), then `servparadox run`
-        _deep_update(cfg, HOWTO_EXTRAS)
-        _deep_update(cfg, HOWTO_EDITS)
+        deep_update(cfg, HOWTO_EXTRAS)
+        deep_update(cfg, HOWTO_EDITS)
         (run / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True),
                                                     encoding="utf-8")
         _run(run, COMMANDS["clustering"])
