@@ -74,7 +74,7 @@ def measure(p: Path, cache: TextCache, repeat: int) -> dict:
             return 0
         raw = list(ext.raw_pages)
         sel = keep.select(raw)
-        cache.put_pages(sha, ext.n_pages, {q: raw[q - 1] for q in sel}, keep.version)
+        cache.put_pages(sha, len(raw), {q: raw[q - 1] for q in sel}, keep.version)
         return len(sel)
 
     t_keep, n_kept = _cpu(kept, repeat)

@@ -60,6 +60,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from analysis.text.normalize import raw_word
 from analysis.text.reports import KIND_PAGES
 
 from .segments import BREAKDOWNS, SEGMENT_COLUMNS, empty_segments
@@ -441,40 +442,13 @@ def _text_tables(page, carry=None) -> tuple[list[tuple[float, list[list[str]], d
 
 # ----------------------------------------------------------------------------- row sources
 
-@functools.cache
-def _nfkc_sources() -> dict[str, str]:
-    """Compatibility characters by the character NFKC maps them to (Kangxi radicals, CJK compatibility
-    ideographs, half/full-width forms: ⾏ U+2F8F and 行 U+FA08 both map to 行)."""
-    ranges = ((0x2E80, 0x2FE0), (0x3000, 0x3400), (0xF900, 0xFB00), (0xFE30, 0xFFF0), (0x2F800, 0x2FA20))
-    out: dict[str, str] = {}
-    for a, b in ranges:
-        for c in range(a, b):
-            n = unicodedata.normalize("NFKC", chr(c))
-            if len(n) == 1 and n != chr(c):
-                out[n] = out.get(n, "") + chr(c)
-    return out
-
-
-def _nfkc_class(ch: str) -> str:
-    """A regex class of ``ch`` and of every compatibility character that NFKC maps to it."""
-    return "[" + re.escape(ch) + "".join(re.escape(a) for a in _nfkc_sources().get(ch, "")) + "]"
-
-
-def _raw_word(word: str) -> re.Pattern:
-    """A regex that finds ``word`` in raw text wherever it is in the text's :func:`_clean` form: whitespace
-    allowed between the characters and compatibility forms for each. Searching the raw text spares
-    :func:`_clean` (NFKC of a whole page, the costly part) on pages that do not have the word."""
-    return re.compile(r"\s*".join(_nfkc_class(c) for c in word))
-
-
-#: A page can be a candidate only if its raw text has 分行业 or 分产品 (see :func:`_raw_word`).
-_MARKER_PREFILTER = re.compile(r"\s*".join(_nfkc_class(c) for c in "分") + r"\s*(?:"
-                               + r"\s*".join(_nfkc_class(c) for c in "行业") + "|"
-                               + r"\s*".join(_nfkc_class(c) for c in "产品") + ")")
-_RAW_REV_TABLE = _raw_word("营业收入构成")
-_RAW_REV = _raw_word("营业收入")
-_RAW_COST = _raw_word("营业成本")
-_RAW_MAIN_REV = _raw_word("主营业务收入")
+#: A page can be a candidate only if its raw text has 分行业 or 分产品 (see :func:`analysis.text.normalize.raw_word`).
+_MARKER_PREFILTER = re.compile(raw_word("分").pattern + r"\s*(?:" + raw_word("行业").pattern + "|"
+                               + raw_word("产品").pattern + ")")
+_RAW_REV_TABLE = raw_word("营业收入构成")
+_RAW_REV = raw_word("营业收入")
+_RAW_COST = raw_word("营业成本")
+_RAW_MAIN_REV = raw_word("主营业务收入")
 
 
 def _candidate_pages(page_texts: list[str]) -> list[int]:
@@ -657,19 +631,26 @@ def _rules(drawings):
 
 def _covers(pieces, a: float, b: float) -> bool:
     """A rule's pieces run (within :data:`GRID_SNAP`) from a to b."""
-    return any(p0 - GRID_SNAP <= a and p1 + GRID_SNAP >= b for p0, p1 in pieces)
+    for p0, p1 in pieces:
+        if p0 - GRID_SNAP <= a and p1 + GRID_SNAP >= b:
+            return True
+    return False
 
 
 def _grid_cells(hs, vs) -> list[tuple[float, float, float, float]]:
     """The cells of a ruled table: the smallest rectangles whose four corners are crossings of a horizontal
     and a vertical rule and whose four sides are drawn (the construction of pdfplumber's and pymupdf's
-    "lines" strategy). A merged cell is one cell; cell shading inset from the rules adds thin empty cells."""
+    "lines" strategy). A merged cell is one cell; cell shading inset from the rules adds thin empty cells; a
+    cell that would overlap one found before (shading rules inside a merged cell) is not a cell."""
     xs = [x for x, _ in vs]
     ys = [y for y, _ in hs]
     cross = {(i, j) for j, (y, hp) in enumerate(hs) for i, (x, vp) in enumerate(vs)
              if _covers(vp, y, y) and _covers(hp, x, x)}
     cells = []
+    taken: set[tuple[int, int]] = set()  # (column, row) slots of the grid inside a cell already found
     for i, j in sorted(cross, key=lambda t: (t[1], t[0])):
+        if (i, j) in taken:
+            continue
         found = None
         for jb in range(j + 1, len(ys)):
             if (i, jb) not in cross:
@@ -682,12 +663,17 @@ def _grid_cells(hs, vs) -> list[tuple[float, float, float, float]]:
                 if not _covers(hs[j][1], xs[i], xs[ir]):
                     break  # the top side is not drawn further right
                 if (ir, jb) in cross and _covers(vs[ir][1], ys[j], ys[jb]) and _covers(hs[jb][1], xs[i], xs[ir]):
-                    found = (xs[i], ys[j], xs[ir], ys[jb])
+                    found = (i, j, ir, jb)
                     break
             if found:
                 break
         if found:
-            cells.append(found)
+            i, j, ir, jb = found
+            slots = {(a, b) for a in range(i, ir) for b in range(j, jb)}
+            if slots & taken:
+                continue  # it would overlap a cell found before (rules of cell shading inside a merged cell)
+            taken |= slots
+            cells.append((xs[i], ys[j], xs[ir], ys[jb]))
     return cells
 
 
@@ -890,16 +876,25 @@ def html_blocks(doc: str) -> list[tuple[str, object]]:
     return out
 
 
-def _html_rows(blocks, walker: _Walker) -> None:
-    for kind, item in blocks:
-        if walker.cur is None and walker.complete:
-            return
-        if kind == "text":
-            walker.row([item], 1, None)
-        elif item:
-            walker.start_table(item[0])
-            for cells in item:
-                walker.row(cells, 1, None)
+def _html_rows(blocks: dict[int, list], walker: _Walker, pieces: list[int]) -> int | None:
+    """Feed the walker with the blocks of the given HTML pieces (:func:`html_blocks` by piece), in order; text
+    lines are rows of one cell, table rows rows of cells, all on page 1. Returns the piece before which reading
+    stopped because the breakdown was complete (:attr:`_Walker.complete`), else None."""
+    prev = None
+    for k in pieces:
+        if walker.complete:
+            return k
+        if prev is not None and k != prev + 1:
+            walker.close()  # no continuation across pieces not read
+        prev = k
+        for kind, item in blocks.get(k, ()):
+            if kind == "text":
+                walker.row([item], 1, None)
+            elif item:
+                walker.start_table(item[0])
+                for cells in item:
+                    walker.row(cells, 1, None)
+    return None
 
 
 # ----------------------------------------------------------------------------- key figures
@@ -1006,17 +1001,21 @@ def report_format(path: Path) -> str:
     return {".pdf": "pdf", ".txt": "txt", ".htm": "html", ".html": "html", ".jsonl": "jsonl"}.get(s, s.lstrip("."))
 
 
-def _text_of(path: Path, fmt: str):
-    """(page texts, html blocks or None) of a non-PDF report."""
-    from analysis.text.pdf import decode_bytes, read_jsonl_pages, split_text_pages, text_pages
+def _text_of(path: Path, fmt: str) -> list[str]:
+    """The pages of a non-PDF report read from its file: a TXT or JSON-lines report's pages, an HTML report's
+    pieces (:func:`analysis.text.pdf.html_pages`)."""
+    from analysis.text.pdf import decode_bytes, html_pages, read_jsonl_pages, split_text_pages, text_pages
     if fmt == "jsonl":
-        return text_pages(read_jsonl_pages(path)), None
+        return text_pages(read_jsonl_pages(path))
     data = path.read_bytes()
     if fmt == "html":
-        text = decode_bytes(data, html=True)
-        blocks = html_blocks(text)
-        return ["\n".join(str(x) if k == "text" else " ".join(" ".join(r) for r in x) for k, x in blocks)], blocks
-    return text_pages(split_text_pages(decode_bytes(data))), None
+        return html_pages(decode_bytes(data, html=True))
+    return text_pages(split_text_pages(decode_bytes(data)))
+
+
+def _piece_text(blocks) -> str:
+    """The text of an HTML piece's blocks (:func:`html_blocks`): its lines, and a line per table row."""
+    return "\n".join(str(x) if k == "text" else "\n".join(" ".join(r) for r in x) for k, x in blocks)
 
 
 def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, year: int | None = None,
@@ -1066,30 +1065,34 @@ def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None
     if fmt not in ("txt", "html", "jsonl"):
         return _empty(f"{path.name}: unsupported report format {fmt!r}", status={"format": fmt})
     try:
-        # the text stage's pages of a TXT / JSON-lines report (the same pages, already read), else the file
-        texts, blocks = (list(page_texts), None) if page_texts is not None and fmt in ("txt", "jsonl") \
-            else _text_of(path, fmt)
+        # the text stage's pages (the same pages, already read), else the file
+        texts = list(page_texts) if page_texts is not None else _text_of(path, fmt)
     except (OSError, ValueError) as exc:
         return _empty(f"{path.name}: {fmt} report cannot be read ({exc})", status={"format": fmt})
     n = len(texts)
-    kf = _report_facts(texts)
+    cands = _candidate_pages(texts)
+    pages_read = [p for p in (pages or _pages_to_read(cands, n)) if 1 <= p <= n]
     walker = _Walker()
     notes: list[str] = []
-    if blocks is not None:
-        pages_read = [1]
-        _html_rows(blocks, walker)
+    if fmt == "html":
+        # pieces (text before a table and the table): their blocks, and their text for the key figures / kind
+        blocks = {p: html_blocks(texts[p - 1]) for p in sorted(set(range(1, min(n, FACT_PAGES) + 1)) | set(pages_read))
+                  if texts[p - 1]}
+        kf = _report_facts([_piece_text(blocks[p]) if p in blocks else "" for p in range(1, n + 1)])
+        stop = _html_rows(blocks, walker, pages_read)
     else:
-        cands = _candidate_pages(texts)
-        pages_read = [p for p in (pages or _pages_to_read(cands, n)) if 1 <= p <= n]
+        kf = _report_facts(texts)
         stop = _line_rows(texts, walker, pages_read)
-        if stop is not None:
-            notes.append(_stop_note(stop))
-    return _finish(walker, notes, path.name, firm, int(year), kf, fmt, "lines" if blocks is None else "html",
-                   pages_read, n)
+    if stop is not None:
+        notes.append(_stop_note(stop, fmt == "html"))
+    # an HTML report has one page: its rows are on p1 (the pieces read are an internal division)
+    return _finish(walker, notes, path.name, firm, int(year), kf, fmt, "lines" if fmt != "html" else "html",
+                   pages_read if fmt != "html" else [1], n if fmt != "html" else 1)
 
 
-def _stop_note(page: int) -> str:
-    return (f"pages from p{page} on not read: the industry, product and region breakdowns were complete "
+def _stop_note(page: int, html: bool = False) -> str:
+    where = f"the HTML after its table {page - 1}" if html else f"pages from p{page} on"
+    return (f"{where} not read: the industry, product and region breakdowns were complete "
             "(only the first table of each is used)")
 
 
@@ -1148,10 +1151,12 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
             ex.status["find_tables_calls"] = counts.get("find_tables", 0)
             if ex.status["result"] == "reconciled":
                 return ex
-            if len(ex.segments) and len(methods) > 1:
-                notes.append(f"{m}: a breakdown that does not reconcile ({ex.status['result']}), next method tried")
-            if len(ex.segments) and first is None:
-                first, first_k = ex, len(notes)
+            if len(ex.segments):
+                if first is None:
+                    first, first_k = ex, len(notes)
+                if len(methods) > 1:
+                    notes.append(f"{m}: a breakdown that does not reconcile ({ex.status['result']}), "
+                                 "next method tried")
         if first is not None:  # none reconciles: the first method's breakdown, with what the others found
             return first._replace(notes=first.notes + tuple(notes[first_k:]))
         has_text = any(texts[p - 1].strip() for p in pages)
@@ -1262,7 +1267,7 @@ def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int,
             why += f"; nor a 营业收入 in 主要会计数据: the {fmt} content does not parse as a report"
         return _empty(f"{fname}: {why}", notes, st, result="no_breakdown" if kf.get("kf") else "unreadable")
     dtypes = {"year": "int64", "revenue": "float64", "cost": "float64"}
-    frame = pd.DataFrame({c: np.array([r[c] for r in out], dtype=dtypes.get(c, object)) for c in SEGMENT_COLUMNS})
+    frame = pd.DataFrame({c: pd.Series([r[c] for r in out], dtype=dtypes.get(c, object)) for c in SEGMENT_COLUMNS})
     main = stated_main_revenue(kf.get("texts") or [], pages_read)
     usable = [b for b in ("product", "industry") if b in decided and np.isfinite(decided[b][2])]
     check = (min(usable, key=lambda b: abs(decided[b][2])) if usable
@@ -1355,9 +1360,8 @@ def _json_default(v):
     raise TypeError(f"not JSON serializable: {type(v).__name__}")
 
 
-#: Formats whose pages the text stage keeps for the breakdown (HTML is read as one page of tables: its
-#: blocks are parsed here).
-KEPT_FORMATS = ("pdf", "txt", "jsonl")
+#: Formats whose pages the text stage keeps for the breakdown (HTML: its pieces, :func:`analysis.text.pdf.html_pages`).
+KEPT_FORMATS = ("pdf", "txt", "jsonl", "html")
 
 
 def breakdown_of_report(path: str | Path, firm: str, year: int, method: str = "auto", sha: str | None = None,

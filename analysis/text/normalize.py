@@ -20,10 +20,11 @@ so that the normalized text stays readable in the cache.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
-__all__ = ["normalize_text", "NORMALIZE_VERSION"]
+__all__ = ["normalize_text", "NORMALIZE_VERSION", "raw_word"]
 
 #: Bump when the normalization changes: cached texts keyed by it are then recomputed.
 NORMALIZE_VERSION = "1"
@@ -51,3 +52,30 @@ def normalize_text(text: str) -> str:
         if unicodedata.is_normalized("NFKC", text):
             break
     return text
+
+
+@functools.cache
+def _nfkc_sources() -> dict[str, str]:
+    """Compatibility characters by the character NFKC maps them to (Kangxi radicals, CJK compatibility
+    ideographs, half/full-width forms: ⾏ U+2F8F and 行 U+FA08 both map to 行)."""
+    ranges = ((0x2E80, 0x2FE0), (0x3000, 0x3400), (0xF900, 0xFB00), (0xFE30, 0xFFF0), (0x2F800, 0x2FA20))
+    out: dict[str, str] = {}
+    for a, b in ranges:
+        for c in range(a, b):
+            n = unicodedata.normalize("NFKC", chr(c))
+            if len(n) == 1 and n != chr(c):
+                out[n] = out.get(n, "") + chr(c)
+    return out
+
+
+def nfkc_class(ch: str) -> str:
+    """A regex class of ``ch`` and of every compatibility character that NFKC maps to it."""
+    return "[" + re.escape(ch) + "".join(re.escape(a) for a in _nfkc_sources().get(ch, "")) + "]"
+
+
+@functools.cache
+def raw_word(word: str) -> re.Pattern:
+    """A regex that finds ``word`` in raw text wherever NFKC with whitespace removed (:func:`normalize_text`)
+    would show it: whitespace allowed between the characters, and compatibility forms for each. Searching the
+    raw text spares the normalization (NFKC of a whole page, the costly part) where the word is absent."""
+    return re.compile(r"\s*".join(nfkc_class(c) for c in word))

@@ -85,7 +85,8 @@ class Extraction:
     reason: str = ""
     #: The text of each page before normalization, so that a later stage (the revenue breakdown) can reuse it
     #: instead of reading the report again: a PDF's raw pages (before header removal), the pages of a TXT or
-    #: JSON-lines report as their structure is read (:func:`text_pages`); empty for HTML and cached texts.
+    #: JSON-lines report as their structure is read (:func:`text_pages`), an HTML report's markup cut after
+    #: each table (:func:`html_pages`); empty for cached texts.
     raw_pages: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -439,7 +440,25 @@ def extract_html(path: str | Path) -> Extraction:
     why = implausible(text)
     if why:
         return Extraction("", 0, UNDECODABLE, f"undecodable: {dec.encoding}: {why}")
-    return _finish([drop_running_heads(text)], 1, OK)
+    ext = _finish([drop_running_heads(text)], 1, OK)
+    return Extraction(ext.text, ext.n_pages, ext.status, ext.reason, tuple(html_pages(dec.text)) if ext.ok else ())
+
+
+_TABLE_END = re.compile(r"</table\s*>", re.IGNORECASE)
+
+
+def html_pages(doc: str) -> list[str]:
+    """An HTML report's markup cut after each ``</table>``: the text before a table and the table are one piece,
+    the text after the last table the last piece. An HTML report has no pages; these pieces are its "pages" for
+    the revenue breakdown (candidate pieces and their neighbours are read, as a PDF's candidate pages are), and
+    the text stage keeps the ones it needs, so that the breakdown does not decode and parse the file again."""
+    out, pos = [], 0
+    for m in _TABLE_END.finditer(doc):
+        out.append(doc[pos:m.end()])
+        pos = m.end()
+    if pos < len(doc) or not out:
+        out.append(doc[pos:])
+    return out
 
 
 _RUNNING_HEAD = re.compile(r"(?:19|20)\d{2}年?年度报告(?:全文)?$")

@@ -43,6 +43,7 @@ import pandas as pd
 from .counting import KeywordCounter
 from .dictionary import KeywordDictionary
 from .measures import normalize_firm
+from .normalize import raw_word
 from .pdf import EXTRACT_VERSION, Extraction, extract_file
 from .sections import find_mdna
 from .status import DUPLICATE, OK, PENDING, UNIDENTIFIED
@@ -346,8 +347,12 @@ def report_kind(pages: list[str]) -> tuple[str, str]:
     sign either way: most manufacturers do not print their code). The sample's manufacturing filter uses
     the company table's industry code; this is the report-side check recorded in the status file.
     """
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", "".join(pages[:KIND_PAGES])))
-    m = _CSRC_STATED.search(text)
+    # The words are looked for in the raw text (:func:`raw_word`); only the text after a mention of the CSRC
+    # guideline is normalized, to read the code or class stated there.
+    raw = "".join(pages[:KIND_PAGES])
+    stated = [re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw[a.start():a.start() + 2000]))
+              for a in raw_word("上市公司行业分类指引").finditer(raw)]
+    m = next((m for t in stated for m in [_CSRC_STATED.match(t)] if m), None)
     if m:
         sec, num = m.group(1), int(m.group(2))
         code = f"{sec}{m.group(2)}"
@@ -358,14 +363,14 @@ def report_kind(pages: list[str]) -> tuple[str, str]:
         if sec == "K":
             return "real_estate", f"CSRC code {code} stated"
         return "other", f"CSRC code {code} stated"
-    m = _CSRC_NAMED.search(text)
+    m = next((m for t in stated for m in [_CSRC_NAMED.match(t)] if m), None)
     if m:
         return "manufacturer", f"CSRC industry {m.group(1)} stated"
-    signs = [w for w in _BANK_SIGNS if w in text]
+    signs = [w for w in _BANK_SIGNS if raw_word(w).search(raw)]
     if len(signs) >= 2:
         return "bank", "bank ratios in the report: " + ", ".join(signs)
-    n_re = text.count("房地产")
-    if n_re >= 15 and ("结算面积" in text or "销售面积" in text):
+    n_re = len(raw_word("房地产").findall(raw))
+    if n_re >= 15 and (raw_word("结算面积").search(raw) or raw_word("销售面积").search(raw)):
         return "real_estate", f"房地产 {n_re} times on the first {KIND_PAGES} pages, with 结算/销售面积"
     return "unknown", "no industry code stated and no bank or real-estate signs"
 
@@ -724,7 +729,7 @@ def process_reports(
                     cache.put(sha, ext)
                     if keep_pages is not None and ext.raw_pages:
                         raw = list(ext.raw_pages)
-                        cache.put_pages(sha, ext.n_pages, {p: raw[p - 1] for p in keep_pages.select(raw)},
+                        cache.put_pages(sha, len(raw), {p: raw[p - 1] for p in keep_pages.select(raw)},
                                         keep_pages.version)
             row[3], row[5], row[6] = ext.status, sha, ext.n_pages
             reasons = [x for x in (row[4], ext.reason) if x]
@@ -770,8 +775,8 @@ def process_reports(
 
 
 def _keeps_pages(path) -> bool:
-    """A format whose extraction has pages to keep (:attr:`Extraction.raw_pages`): not HTML."""
-    return Path(path).suffix.lower() in (".pdf", ".txt", ".jsonl")
+    """A format whose extraction has pages to keep (:attr:`Extraction.raw_pages`; HTML: its pieces)."""
+    return Path(path).suffix.lower() in (".pdf", ".txt", ".jsonl", ".htm", ".html")
 
 
 def _add(count_rows, char_rows, firm, year, section, counts, n_chars):

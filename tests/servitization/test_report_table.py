@@ -48,7 +48,7 @@ def _expected_product_rows(text):
 
 @pytest.mark.shared
 @pytest.mark.parametrize("fname", sorted(REAL))
-@pytest.mark.parametrize("method", ["table", "text"])
+@pytest.mark.parametrize("method", ["grid", "table", "text"])
 def test_real_report_product_rows_and_share(real_reports_dir, fname, method):
     spec = REAL[fname]
     pdf = real_reports_dir / fname
@@ -139,7 +139,8 @@ def _make_pdf(path, ruled: bool, unit="万元", split=False):
     doc.close()
 
 
-@pytest.mark.parametrize("ruled,method", [(True, "table"), (False, "text"), (False, "auto"), (True, "text")])
+@pytest.mark.parametrize("ruled,method", [(True, "table"), (True, "grid"), (False, "text"), (False, "auto"),
+                                          (True, "text"), (True, "auto")])
 @pytest.mark.parametrize("split", [False, True])
 def test_synthetic_tables_units_and_labels(tmp_path, ruled, method, split):
     pdf = tmp_path / "000123_2021_annual_report.pdf"

@@ -58,3 +58,59 @@ def test_idempotent_on_arbitrary_unicode(s):
     out = normalize_text(s)
     assert normalize_text(out) == out
     assert not any(ch.isspace() for ch in out)
+
+
+# ----------------------------------------------------------------------------- words found in raw text
+
+def _spread(word: str, rnd) -> str:
+    """``word`` as a PDF may give it: compatibility forms for some characters, whitespace between some."""
+    from analysis.text.normalize import _nfkc_sources
+
+    src = _nfkc_sources()
+    out = []
+    for ch in word:
+        out.append(rnd.choice(src[ch]) if ch in src and rnd.random() < 0.5 else ch)
+        if rnd.random() < 0.3:
+            out.append(rnd.choice([" ", "\n", "\u3000", "\u00a0"]))
+    return "".join(out)
+
+
+def test_raw_word_finds_what_normalization_shows():
+    """raw_word(w) finds w in raw text exactly where normalize_text shows it, with Kangxi radicals (⾏ U+2F8F
+    for 行), CJK compatibility ideographs (行 U+FA08) and whitespace inside the word."""
+    import random
+
+    from analysis.text.normalize import raw_word
+
+    rnd = random.Random(7)
+    assert raw_word("行业").search("分⾏ 业") and raw_word("行业").search("分\uFA08\n业")
+    assert not raw_word("行业").search("分行 产业")
+    for word in ("分行业", "营业收入", "上市公司行业分类指引", "房地产", "资本充足率"):
+        for _ in range(200):
+            text = "前文" + _spread(word, rnd) + "后文" + _spread(word[::-1], rnd)
+            assert bool(raw_word(word).search(text)) == (word in normalize_text(text)), text
+            assert len(raw_word(word).findall(text)) == normalize_text(text).count(word), text
+
+
+def test_report_kind_equals_the_normalized_text_rules():
+    """report_kind reads raw pages; its verdict equals the rules applied to the NFKC text without whitespace
+    (the definition), on pages where every word is spread with compatibility forms and whitespace."""
+    import random
+
+    from analysis.text.reports import report_kind
+
+    rnd = random.Random(3)
+    filler = "公司主要从事压缩机的研发、生产和销售。" * 30
+    cases = {
+        ("manufacturer", "CSRC code C34 stated"): "根据中国证监会《上市公司行业分类指引》，公司所属行业为C34通用设备制造业。",
+        ("manufacturer", "CSRC industry 医药制造业 stated"): "按照《上市公司行业分类指引》，公司所处行业为“医药制造业”。",
+        ("bank", "bank ratios in the report: 资本充足率, 吸收存款"): "资本充足率12.5%，吸收存款增长。",
+        ("other", "CSRC code M73 stated"): "根据《上市公司行业分类指引》，公司属于M73研究和试验发展。",
+    }
+    for (kind, evidence), sentence in cases.items():
+        for _ in range(20):
+            pages = [filler, _spread(sentence, rnd) + filler, filler]
+            assert report_kind(pages) == (kind, evidence), pages[1][:80]
+    estate = [_spread("房地产", rnd) + "开发" for _ in range(16)] + [_spread("结算面积", rnd)]
+    assert report_kind([filler, "".join(estate)])[0] == "real_estate"
+    assert report_kind([filler, "".join(estate[:14] + estate[-1:])])[0] == "unknown"  # 房地产 only 14 times
