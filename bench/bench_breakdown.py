@@ -7,15 +7,21 @@ and ``../shared/data/real_reports``, side by side in one run (CPU seconds of thi
 ``time.process_time``, best of ``--repeat``):
 
 * text stage: :func:`analysis.text.pdf.extract_file` (every page to normalized text);
-* what the pipeline's text stage adds for the breakdown: choosing the pages the breakdown reads
-  (:class:`analysis.servitization.report_table.BreakdownPages`) and writing them to the text cache
-  (:meth:`analysis.text.reports.TextCache.put_pages`), as ``process_reports(keep_pages=...)`` does;
+* what the pipeline's text stage adds for the breakdown (*kept pages*): the words of the candidate pages and
+  the pages after them, read from the text pages it makes anyway (``extract_file(words_for=...)``; timed as the
+  test of every page's text and ``get_text("words")`` on the chosen pages' text pages), choosing the pages the
+  breakdown reads
+  (:class:`analysis.servitization.report_table.BreakdownPages`) and writing pages and words to the text cache
+  (:meth:`analysis.text.reports.TextCache.put_pages`, ``put_words``), as ``process_reports(keep_pages=...)``
+  does;
 * breakdown as wired: :func:`analysis.servitization.report_table.breakdown_of_report` as the rule
-  ``report_segments`` calls it (the report's sha256, the kept pages read from the text cache, the table
-  finder on the candidate pages), without the breakdown result cache (a rerun cache);
+  ``report_segments`` calls it (the report's sha256, the kept pages and words read from the text cache, a PDF's
+  candidate pages read with ``method="auto"``: the ruled grid first), without the breakdown result cache (a
+  rerun cache);
 * breakdown alone: :func:`analysis.servitization.report_table.extract_breakdown` reading the file itself
   (what the pipeline did before the text stage kept the pages);
-* pages examined in full, table-finder calls, where the pages came from, and the result.
+* pages examined in full, table-finder calls, where the pages came from, the method that read the table and
+  the result.
 
 Before each timed run the breakdown's cache of cleaned cell texts is emptied (``clear_caches``): a report is
 measured as if it were the first one the process reads (in a batch, later reports find common cells there).
@@ -28,11 +34,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import pymupdf
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -65,9 +74,24 @@ def measure(p: Path, cache: TextCache, repeat: int) -> dict:
     """Every measure of one report (see the module docstring)."""
     ident, _ = identify_file(p)
     firm, year = (ident.firm, ident.year) if ident.ok else ("999999", 2000)
-    t_text, ext = _cpu(lambda: extract_file(p), repeat)
     keep = BreakdownPages()
+    t_text, _ = _cpu(lambda: extract_file(p), repeat)
+    ext = extract_file(p, words_for=keep.words_for)
     sha = file_sha256(p)
+
+    def words():
+        """What ``words_for`` adds to the text stage: the test on every page's text, and the words of the
+        chosen pages taken from their text pages (made anyway for their text; not timed here)."""
+        if not ext.page_words:
+            return sum(keep.words_for(t) for t in ext.raw_pages)
+        with pymupdf.open(p) as doc:
+            pages = {k: doc[k - 1] for k in ext.page_words}
+            tps = {k: pg.get_textpage(flags=pymupdf.TEXTFLAGS_TEXT) for k, pg in pages.items()}
+            t = time.process_time()
+            for k, tp in tps.items():
+                pages[k].get_text("words", textpage=tp)
+            sum(keep.words_for(t) for t in ext.raw_pages)
+            return time.process_time() - t
 
     def kept():
         if not ext.raw_pages:
@@ -75,9 +99,12 @@ def measure(p: Path, cache: TextCache, repeat: int) -> dict:
         raw = list(ext.raw_pages)
         sel = keep.select(raw)
         cache.put_pages(sha, len(raw), {q: raw[q - 1] for q in sel}, keep.version)
+        if ext.page_words:
+            cache.put_words(sha, ext.page_words, keep.version)
         return len(sel)
 
     t_keep, n_kept = _cpu(kept, repeat)
+    t_keep += min(words() for _ in range(repeat)) if ext.page_words else _cpu(words, repeat)[0]
     t_wired, (ex, src) = _cpu(lambda: breakdown_of_report(p, firm, year, "auto", file_sha256(p),
                                                           cache.root.parent), repeat)
     t_alone, ex_alone = _cpu(lambda: extract_breakdown(p, firm=firm, year=year), repeat)
@@ -86,7 +113,8 @@ def measure(p: Path, cache: TextCache, repeat: int) -> dict:
     st = ex.status
     return {"name": p.name, "fmt": p.suffix.lower(), "pages": ext.n_pages, "text": t_text, "keep": t_keep,
             "kept": n_kept, "wired": t_wired, "alone": t_alone, "examined": st.get("pages_examined"),
-            "finder": st.get("find_tables_calls"), "from": src, "result": st.get("result")}
+            "finder": st.get("find_tables_calls"), "from": src, "method": st.get("method"),
+            "result": st.get("result")}
 
 
 def _blank(v) -> str:
@@ -96,13 +124,14 @@ def _blank(v) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "breakdown_benchmark.md"))
-    ap.add_argument("--repeat", type=int, default=3, help="best of N runs per measure")
+    ap.add_argument("--repeat", type=int, default=7, help="best of N runs per measure")
     args = ap.parse_args(argv)
     files = [p for f in FOLDERS if (SHARED / f).is_dir() for p in sorted((SHARED / f).iterdir()) if p.is_file()]
     if not files:
         print(f"no reports under {SHARED}: nothing to measure", file=sys.stderr)
         return 0
     rows = []
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         cache = TextCache(tmp)
         for p in files:
@@ -113,19 +142,19 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"# Revenue-breakdown stage vs text stage (per report, CPU seconds, best of {args.repeat})", "",
         f"Generated {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `bench/bench_breakdown.py` on "
-        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, in one run (machine "
-        "shared with other jobs: figures are indicative). *Overhead as wired* = (kept pages + breakdown as wired) "
+        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, in one run (load "
+        f"average {load:.2f} when it started). *Overhead as wired* = (kept pages + breakdown as wired) "
         f"/ text stage; the issue's target is at most {TARGET:.0%}.", "",
         "| report | format | pages | text stage s | kept pages s (pages kept) | breakdown as wired s | "
         "overhead as wired | breakdown alone s (file read again) | pages examined | find_tables calls | "
-        "pages from | result |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "pages from | method | result |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         over = (r["keep"] + r["wired"]) / r["text"] if r["text"] > 0 else float("nan")
         lines.append(f"| {r['name']} | {r['fmt']} | {r['pages']} | {r['text']:.3f} | {r['keep']:.3f} ({r['kept']}) | "
                      f"{r['wired']:.3f} | {over:.0%} | {r['alone']:.3f} | {_blank(r['examined'])} | "
-                     f"{_blank(r['finder'])} | {r['from']} | {r['result']} |")
+                     f"{_blank(r['finder'])} | {r['from']} | {_blank(r['method'])} | {r['result']} |")
     tot_t = sum(r["text"] for r in rows)
     tot_w = sum(r["keep"] + r["wired"] for r in rows)
     tot_a = sum(r["alone"] for r in rows)

@@ -449,17 +449,18 @@ _RAW_REV_TABLE = raw_word("营业收入构成")
 _RAW_REV = raw_word("营业收入")
 _RAW_COST = raw_word("营业成本")
 _RAW_MAIN_REV = raw_word("主营业务收入")
+_RAW_KEY_TABLE = raw_word("主要会计数据")
 
 
 def _candidate_pages(page_texts: list[str]) -> list[int]:
     """1-based pages whose text looks like a revenue breakdown (see the module docstring)."""
-    cands = []
-    for pno, raw in enumerate(page_texts, 1):
-        # 分行业 or 分产品 together with 营业收入构成, or with 营业收入 and 营业成本 (in the page's clean text)
-        if raw and _MARKER_PREFILTER.search(raw) and (
-                _RAW_REV_TABLE.search(raw) or (_RAW_REV.search(raw) and _RAW_COST.search(raw))):
-            cands.append(pno)
-    return cands
+    return [pno for pno, raw in enumerate(page_texts, 1) if _is_candidate(raw)]
+
+
+def _is_candidate(raw: str) -> bool:
+    """分行业 or 分产品 together with 营业收入构成, or with 营业收入 and 营业成本 (in the page's clean text)."""
+    return bool(raw and _MARKER_PREFILTER.search(raw) and (
+        _RAW_REV_TABLE.search(raw) or (_RAW_REV.search(raw) and _RAW_COST.search(raw))))
 
 
 def _pages_to_read(cands: list[int], n: int) -> list[int]:
@@ -693,23 +694,22 @@ def _grid_table(words, hs, vs) -> list[list[str]]:
     return out
 
 
-def _grid_tables(page, words, top: float | None, continued: bool, drawings) -> list[tuple[float, list, dict]]:
+def _grid_tables(page, words, top: float | None, continued: bool, drawings):
     """Tables of a page read from its ruled grid (``method="grid"``), in the region :func:`_table_region`
-    would search: [(top y, rows, {})], one per band of vector graphics (:func:`_cbands`)."""
+    would search: (top y, rows, {}) for each band of vector graphics (:func:`_cbands`), top to bottom, each
+    read when it is asked for (the reader may stop before the tables below)."""
     y_from = top if top is not None else page.rect.y0
     bands = _cbands(drawings, y_from)
     relevant = [i for i, (y0, y1, _) in enumerate(bands)
                 if (continued and i == 0) or _BAND_RELEVANT.search(_clean("".join(
                     w[4] for w in words if y0 - REGION_MARGIN <= (w[1] + w[3]) / 2 <= y1 + REGION_MARGIN)))]
-    out = []
     # from the first to the last band that reads as part of a breakdown: tables below it (产销量, 成本分析 …)
     # are not read
     for _, _, band in bands[relevant[0]:relevant[-1] + 1] if relevant else []:
         hs, vs = _rules(band)
         rows = _grid_table(words, hs, vs)
         if rows:
-            out.append((hs[0][0], rows, {}))
-    return out
+            yield hs[0][0], rows, {}
 
 
 _UNIT_PREFILTER = re.compile(r"单\s*位")
@@ -720,7 +720,8 @@ AUTO_METHODS = ("grid", "table", "text")
 
 
 def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[str],
-              cands: set[int] | None = None, counts: dict | None = None, texts: list[str] | None = None) -> None:
+              cands: set[int] | None = None, counts: dict | None = None, texts: list[str] | None = None,
+              page_words: dict[int, list] | None = None) -> None:
     """Feed the walker with the rows of the given PDF pages (table finder or word positions).
 
     With ``cands`` (the candidate pages), a page that is not a candidate is read in full only when a
@@ -753,7 +754,8 @@ def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[s
             continue
         page = doc[pno - 1]
         counts["pages"] = counts.get("pages", 0) + 1
-        words = page.get_text("words")
+        # the text stage's words of the page (the same call on the same page), else read here
+        words = page_words[pno] if page_words and pno in page_words else page.get_text("words")
         if method == "grid":
             top = _section_top(words) if walker.cur is None else None
             tables = [] if page.rotation else _grid_tables(page, words, top, walker.cur is not None,
@@ -777,6 +779,9 @@ def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[s
             above = [(y1, f) for y1, f in units if y1 <= y_top + 2]
             unit = (max(above)[1], f"单位 line p{pno}") if above else unit_carry
             walker.start_table(rows[0])
+            if walker.complete:  # this table does not continue the last section, and all are complete
+                counts["stopped_at"] = pno
+                return
             for i, cells in enumerate(rows):
                 walker.row(cells, pno, unit, geoms.get(i))
         if units:
@@ -924,6 +929,8 @@ def key_figures(page_texts: list[str], max_pages: int = KEY_FIGURES_PAGES) -> di
     row on that page (else 元, which the status records as assumed). None when not found.
     """
     for pno, raw in enumerate(page_texts[:max_pages], 1):
+        if not _RAW_KEY_TABLE.search(raw):
+            continue
         t = _squeeze(raw)
         i = t.find("主要会计数据")
         if i < 0:
@@ -1030,15 +1037,18 @@ def extract_breakdown_pages(pdf: str | Path, pages, firm: str | None = None, yea
 
 
 def extract_breakdown(pdf: str | Path, firm: str | None = None, year: int | None = None,
-                      method: str = "auto", page_texts: list[str] | None = None) -> Extraction:
+                      method: str = "auto", page_texts: list[str] | None = None,
+                      page_words: dict[int, list] | None = None) -> Extraction:
     """Find the breakdown table anywhere in the report, extract and reconcile it (module docstring).
 
     ``page_texts``: the text of every page when the text stage has already read it
     (:attr:`analysis.text.pdf.Extraction.raw_pages`: a PDF's raw pages, a TXT or JSON-lines report's pages);
-    the report is then not read a second time (a PDF is opened only for the tables of candidate pages). The
-    returned ``status`` dict has the fields :data:`STATUS_FIELDS`.
+    the report is then not read a second time (a PDF is opened only for the tables of candidate pages).
+    ``page_words``: the words of some PDF pages (:attr:`analysis.text.pdf.Extraction.page_words`), used instead
+    of reading them from the page again. The returned ``status`` dict has the fields :data:`STATUS_FIELDS`.
     """
-    return _extract_report(Path(pdf), firm, year, method, pages=None, page_texts=page_texts)
+    return _extract_report(Path(pdf), firm, year, method, pages=None, page_texts=page_texts,
+                           page_words=page_words)
 
 
 def _empty(reason: str, notes=(), status: dict | None = None, result: str = "unreadable") -> Extraction:
@@ -1050,7 +1060,7 @@ def _empty(reason: str, notes=(), status: dict | None = None, result: str = "unr
 
 
 def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None,
-                    page_texts: list[str] | None = None) -> Extraction:
+                    page_texts: list[str] | None = None, page_words: dict[int, list] | None = None) -> Extraction:
     if method not in ("auto", "grid", "table", "text"):
         raise ValueError(f"method must be 'auto', 'table' or 'text', not {method!r}")
     fmt = report_format(path)
@@ -1061,7 +1071,7 @@ def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None
         return _empty(f"firm/year unknown for {path.name}: pass firm= and year=", status={"format": fmt})
     firm = str(firm).zfill(6)
     if fmt == "pdf":
-        return _extract_pdf(path, firm, int(year), method, pages, page_texts)
+        return _extract_pdf(path, firm, int(year), method, pages, page_texts, page_words)
     if fmt not in ("txt", "html", "jsonl"):
         return _empty(f"{path.name}: unsupported report format {fmt!r}", status={"format": fmt})
     try:
@@ -1090,14 +1100,15 @@ def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None
                    pages_read if fmt != "html" else [1], n if fmt != "html" else 1)
 
 
-def _stop_note(page: int, html: bool = False) -> str:
-    where = f"the HTML after its table {page - 1}" if html else f"pages from p{page} on"
+def _stop_note(page: int, html: bool = False, mid_page: bool = False) -> str:
+    where = (f"the HTML after its table {page - 1}" if html else
+             f"p{page} from its next table on, and the pages after it," if mid_page else f"pages from p{page} on")
     return (f"{where} not read: the industry, product and region breakdowns were complete "
             "(only the first table of each is used)")
 
 
 def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int] | None,
-                 page_texts: list[str] | None = None) -> Extraction:
+                 page_texts: list[str] | None = None, page_words: dict[int, list] | None = None) -> Extraction:
     try:
         import pymupdf
     except ImportError as exc:  # pragma: no cover
@@ -1120,7 +1131,7 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
     try:
         n = doc.page_count
         if texts is not None and len(texts) != n:  # not this file's pages after all: read them
-            texts = kf = cand_set = None
+            texts = kf = cand_set = page_words = None
         if texts is None:
             texts = [doc[i].get_text() for i in range(n)]
             kf = _report_facts(texts)
@@ -1140,13 +1151,13 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
         for m in methods:
             walker = _Walker()
             try:
-                _pdf_rows(doc, pages, m, walker, notes, cand_set, counts, texts)
+                _pdf_rows(doc, pages, m, walker, notes, cand_set, counts, texts, page_words)
             except Exception as exc:  # noqa: BLE001
                 notes.append(f"{m}: failed with {type(exc).__name__}: {exc}")
                 continue
-            stop = counts.pop("stopped_before", None)
-            ex = _finish(walker, list(notes) + ([_stop_note(stop)] if stop else []), path.name, firm, year, kf,
-                         "pdf", m, pages, n)
+            stop, mid = counts.pop("stopped_before", None), counts.pop("stopped_at", None)
+            stopped = [_stop_note(stop)] if stop else [_stop_note(mid, mid_page=True)] if mid else []
+            ex = _finish(walker, list(notes) + stopped, path.name, firm, year, kf, "pdf", m, pages, n)
             ex.status["pages_examined"] = counts.get("pages", 0)
             ex.status["find_tables_calls"] = counts.get("find_tables", 0)
             if ex.status["result"] == "reconciled":
@@ -1186,6 +1197,12 @@ class BreakdownPages:
     def version(self) -> str:
         """The digest of the breakdown's code (:func:`_code_version`): pages chosen by other code are not used."""
         return _code_version()
+
+    @staticmethod
+    def words_for(page_text: str) -> bool:
+        """A candidate page: the text stage keeps its words (and the next page's), read from the same text
+        page as its text, so that the breakdown does not parse the page a second time."""
+        return _is_candidate(page_text)
 
     @staticmethod
     def select(page_texts: list[str]) -> list[int]:
@@ -1372,10 +1389,12 @@ def breakdown_of_report(path: str | Path, firm: str, year: int, method: str = "a
     ``report file``)."""
     from analysis.text.reports import TextCache
 
-    pages = None
+    pages = words = None
     if text_cache_dir is not None and sha and report_format(Path(path)) in KEPT_FORMATS:
-        pages = TextCache(text_cache_dir).get_pages(sha, BreakdownPages().version)
-    ex = extract_breakdown(path, firm=firm, year=year, method=method, page_texts=pages)
+        cache, version = TextCache(text_cache_dir), BreakdownPages().version
+        pages = cache.get_pages(sha, version)
+        words = cache.get_words(sha, version) if pages is not None else None
+    ex = extract_breakdown(path, firm=firm, year=year, method=method, page_texts=pages, page_words=words)
     return ex, "text stage" if pages is not None else "report file"
 
 

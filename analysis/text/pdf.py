@@ -22,6 +22,7 @@ import html
 import json
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +89,10 @@ class Extraction:
     #: JSON-lines report as their structure is read (:func:`text_pages`), an HTML report's markup cut after
     #: each table (:func:`html_pages`); empty for cached texts.
     raw_pages: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    #: The words of some PDF pages (1-based page -> ``Page.get_text("words")``), read from the same text page
+    #: as their text when the caller asked for them (``words_for``), so that a later stage need not parse the
+    #: page again.
+    page_words: Mapping[int, list] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -145,7 +150,8 @@ def _finish(pages: list[str], n_pages: int, status: str = OK, reason: str = "") 
     return Extraction(text, n_pages, status, reason)
 
 
-def extract_pdf(source: str | Path | bytes, strip: bool = True) -> Extraction:
+def extract_pdf(source: str | Path | bytes, strip: bool = True,
+                words_for: Callable[[str], bool] | None = None) -> Extraction:
     """PDF (path or bytes) to normalized text; never raises on a bad file.
 
     ``strip=False`` keeps headers/footers (for comparisons). Pages whose text cannot be read are
@@ -180,12 +186,24 @@ def extract_pdf(source: str | Path | bytes, strip: bool = True) -> Extraction:
             return Extraction("", 0, EMPTY, "PDF has no pages")
         pages: list[str] = []
         bad: list[int] = []
+        words: dict[int, list] = {}
+        chosen = False  # words_for chose the page before: its table may go on here
         for i in range(n):
             try:
-                pages.append(doc[i].get_text("text"))
+                page = doc[i]
+                if words_for is None:
+                    pages.append(page.get_text("text"))
+                    continue
+                tp = page.get_textpage(flags=pymupdf.TEXTFLAGS_TEXT)  # as get_text("text") and ("words") make it
+                pages.append(page.get_text("text", textpage=tp))
+                now = words_for(pages[-1])
+                if now or chosen:
+                    words[i + 1] = page.get_text("words", textpage=tp)
+                chosen = now
             except Exception:
                 bad.append(i + 1)
                 pages.append("")
+                chosen = False
         if len(bad) == n:
             return Extraction("", n, CORRUPT, "no page could be read")
         n_chars = sum(len(p) - p.count(" ") - p.count("\n") for p in pages)
@@ -223,7 +241,7 @@ def extract_pdf(source: str | Path | bytes, strip: bool = True) -> Extraction:
         if strip:
             pages = strip_headers_footers(pages)
         ext = _finish(pages, n, OK, "; ".join(notes))
-        return Extraction(ext.text, ext.n_pages, ext.status, ext.reason, raw)
+        return Extraction(ext.text, ext.n_pages, ext.status, ext.reason, raw, words)
     except Exception as exc:
         return Extraction("", 0, CORRUPT, f"error while reading PDF: {type(exc).__name__}: {exc}")
     finally:
@@ -514,13 +532,16 @@ def extract_jsonl(path: str | Path) -> Extraction:
     return Extraction(ext.text, ext.n_pages, ext.status, ext.reason, tuple(text_pages(pages)) if ext.ok else ())
 
 
-def extract_file(path: str | Path) -> Extraction:
-    """Dispatch on the file suffix: .pdf, .txt, .htm/.html, .jsonl; anything else is ``corrupt``."""
+def extract_file(path: str | Path, words_for: Callable[[str], bool] | None = None) -> Extraction:
+    """Dispatch on the file suffix: .pdf, .txt, .htm/.html, .jsonl; anything else is ``corrupt``.
+
+    ``words_for`` (PDF): a test of a page's text; the words of a page that passes, and of the page after it,
+    are kept in :attr:`Extraction.page_words`."""
     suffix = Path(path).suffix.lower()
     if suffix == ".jsonl":
         return extract_jsonl(path)
     if suffix == ".pdf":
-        return extract_pdf(path)
+        return extract_pdf(path, words_for=words_for)
     if suffix == ".txt":
         return extract_txt(path)
     if suffix in (".htm", ".html"):

@@ -596,6 +596,24 @@ class TextCache:
         d = {"version": version, "n_pages": int(n_pages), "pages": {str(k): v for k, v in sorted(pages.items())}}
         _atomic_write(base.with_suffix(".pages.json"), json.dumps(d, ensure_ascii=False).encode("utf-8"))
 
+    def put_words(self, sha: str, words: Mapping[int, list], version: str) -> None:
+        """Store the words of some PDF pages (1-based page -> :attr:`Extraction.page_words`) beside the pages."""
+        base = self._base(sha)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        d = {"version": version, "words": {str(k): v for k, v in sorted(words.items())}}
+        _atomic_write(base.with_suffix(".words.json"), json.dumps(d, ensure_ascii=False).encode("utf-8"))
+
+    def get_words(self, sha: str, version: str) -> dict[int, list[tuple]] | None:
+        """The stored words by 1-based page (each word a tuple, as ``Page.get_text("words")`` gives it), or None
+        when none were stored for this report under this ``version``."""
+        try:
+            d = json.loads(self._base(sha).with_suffix(".words.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if d.get("version") != version:
+            return None
+        return {int(k): [tuple(w) for w in v] for k, v in d["words"].items()}
+
     def get_pages(self, sha: str, version: str) -> list[str] | None:
         """The stored pages as a list of ``n_pages`` raw page texts ("" for a page not stored), or None when
         nothing was stored for this report under this ``version``."""
@@ -613,11 +631,14 @@ class TextCache:
 
 class PageSelection(Protocol):
     """Which raw PDF pages a later stage needs (:meth:`TextCache.put_pages`): ``select`` returns 1-based page
-    numbers from all raw page texts; ``version`` names the rule."""
+    numbers from all raw page texts; ``words_for`` tests a page's text for the pages whose words it needs
+    too (:meth:`TextCache.put_words`); ``version`` names the rule."""
 
     version: str
 
     def select(self, page_texts: list[str]) -> list[int]: ...
+
+    def words_for(self, page_text: str) -> bool: ...
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -670,9 +691,10 @@ def process_reports(
         a callable receives the lines instead; False is silent.
     keep_pages:
         With a cache: the raw text of the PDF pages this selection names is stored beside the normalized
-        text (:meth:`TextCache.put_pages`), so that a later stage (the revenue breakdown:
-        :class:`analysis.servitization.report_table.BreakdownPages`) reads them instead of extracting the
-        report a second time.
+        text (:meth:`TextCache.put_pages`), with the words of the pages its ``words_for`` chooses and of the
+        page after each (:meth:`TextCache.put_words`, read from the same text page as their text), so that a
+        later stage (the revenue breakdown: :class:`analysis.servitization.report_table.BreakdownPages`)
+        reads them instead of extracting the report a second time.
 
     Returns
     -------
@@ -724,13 +746,15 @@ def process_reports(
                     ext = None  # the pages a later stage needs are not kept yet (new code): read once more
                     row[10] = False
             if ext is None:
-                ext = extract_file(path)
+                ext = extract_file(path, words_for=keep_pages.words_for if keep_pages is not None else None)
                 if cache is not None and sha:
                     cache.put(sha, ext)
                     if keep_pages is not None and ext.raw_pages:
                         raw = list(ext.raw_pages)
                         cache.put_pages(sha, len(raw), {p: raw[p - 1] for p in keep_pages.select(raw)},
                                         keep_pages.version)
+                        if ext.page_words:
+                            cache.put_words(sha, ext.page_words, keep_pages.version)
             row[3], row[5], row[6] = ext.status, sha, ext.n_pages
             reasons = [x for x in (row[4], ext.reason) if x]
             if ext.status == OK:
