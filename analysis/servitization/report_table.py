@@ -510,57 +510,10 @@ BAND_GAP = 4.0
 REGION_MARGIN = 3.0
 
 
-def _bands(paths, y_from: float) -> list[list[float]]:
-    """Vertical extents [y0, y1] of the groups of vector graphics below ``y_from`` (one group per table
-    grid, as a table's rules touch each other), top to bottom."""
-    spans = sorted((p["rect"].y0, p["rect"].y1) for p in paths if p["rect"].y1 >= y_from)
-    out: list[list[float]] = []
-    for y0, y1 in spans:
-        if out and y0 <= out[-1][1] + BAND_GAP:
-            out[-1][1] = max(out[-1][1], y1)
-        else:
-            out.append([y0, y1])
-    return out
-
-
-def _table_region(page, words, top: float | None, continued: bool):
-    """(clip, paths) for the table finder: only the part of the page that can hold the breakdown.
-
-    The page's vector graphics are grouped into bands (one per table grid, :func:`_bands`) below the section's
-    heading (``top``; the whole page when there is none). The region runs from the first band whose words
-    read as part of a breakdown (:data:`_BAND_RELEVANT`; on a page where a section is still open from the page
-    before, ``continued``, the first band: the table's continuation) to the last such band; tables below it
-    (产销量, 成本分析 …) are not searched, and only the graphics inside the region are passed on. Returns
-    (None, None) when no band qualifies (nothing to search), and the heading-only clip without graphics on a
-    rotated page (coordinates there are the finder's own).
-    """
-    y_from = top if top is not None else page.rect.y0
-    if page.rotation:
-        return (page.rect.x0, y_from, page.rect.x1, page.rect.y1), None
-    paths = page.get_drawings()
-    chosen = []
-    for i, (y0, y1) in enumerate(_bands(paths, y_from)):
-        text = "".join(w[4] for w in words if y0 - REGION_MARGIN <= (w[1] + w[3]) / 2 <= y1 + REGION_MARGIN)
-        if (continued and i == 0) or _BAND_RELEVANT.search(_clean(text)):
-            chosen.append((y0, y1))
-    if not chosen:
-        return None, None
-    y0 = max(y_from, chosen[0][0] - REGION_MARGIN)
-    y1 = min(page.rect.y1, chosen[-1][1] + REGION_MARGIN)
-    sel = [p for p in paths if p["rect"].y1 >= y0 - REGION_MARGIN and p["rect"].y0 <= y1 + REGION_MARGIN]
-    return (page.rect.x0, y0, page.rect.x1, y1), sel
-
-
-#: Ruled-grid reader (``method="grid"``): rules closer than GRID_SNAP pt are one rule, pieces of one rule with
-#: gaps up to GRID_JOIN pt are one piece, and a stroke shorter than GRID_MIN_EDGE pt is not a rule.
-GRID_SNAP = 3.0
-GRID_JOIN = 3.0
-GRID_MIN_EDGE = 3.0
-
-
-def _cbands(drawings, y_from: float) -> list[list]:
-    """:func:`_bands` of :meth:`pymupdf.Page.get_cdrawings` output (rects as tuples), each band with its
-    graphics: [[y0, y1, [drawing, ...]], ...] top to bottom."""
+def _bands(drawings, y_from: float) -> list[list]:
+    """The groups of vector graphics (:meth:`pymupdf.Page.get_cdrawings`) below ``y_from``, one per table grid
+    (a table's rules touch each other; groups closer than :data:`BAND_GAP` are one), top to bottom:
+    [[y0, y1, [drawing, ...]], ...]."""
     out: list[list] = []
     for d in sorted((d for d in drawings if d["rect"][3] >= y_from), key=lambda d: d["rect"][1]):
         y0, y1 = d["rect"][1], d["rect"][3]
@@ -570,6 +523,42 @@ def _cbands(drawings, y_from: float) -> list[list]:
         else:
             out.append([y0, y1, [d]])
     return out
+
+
+def _breakdown_bands(bands: list[list], words, continued: bool) -> list[list]:
+    """The bands that can hold the breakdown: from the first whose words read as part of one
+    (:data:`_BAND_RELEVANT`; on a page where a section is still open from the page before, ``continued``, the
+    first band: the table's continuation) to the last such band. Tables below it (产销量, 成本分析 …) are not
+    read."""
+    relevant = [i for i, (y0, y1, _) in enumerate(bands)
+                if (continued and i == 0) or _BAND_RELEVANT.search(_clean("".join(
+                    w[4] for w in words if y0 - REGION_MARGIN <= (w[1] + w[3]) / 2 <= y1 + REGION_MARGIN)))]
+    return bands[relevant[0]:relevant[-1] + 1] if relevant else []
+
+
+def _table_region(page, words, top: float | None, continued: bool):
+    """(clip, paths) for the table finder: only the part of the page that can hold the breakdown, the bands of
+    :func:`_breakdown_bands` below the section's heading (``top``; the whole page when there is none), with only
+    the graphics inside it. Returns (None, None) when no band qualifies (nothing to search), and the
+    heading-only clip without graphics on a rotated page (coordinates there are the finder's own).
+    """
+    y_from = top if top is not None else page.rect.y0
+    if page.rotation:
+        return (page.rect.x0, y_from, page.rect.x1, page.rect.y1), None
+    chosen = _breakdown_bands(_bands(page.get_cdrawings(), y_from), words, continued)
+    if not chosen:
+        return None, None
+    y0 = max(y_from, chosen[0][0] - REGION_MARGIN)
+    y1 = min(page.rect.y1, chosen[-1][1] + REGION_MARGIN)
+    sel = [p for p in page.get_drawings() if p["rect"].y1 >= y0 - REGION_MARGIN and p["rect"].y0 <= y1 + REGION_MARGIN]
+    return (page.rect.x0, y0, page.rect.x1, y1), sel
+
+
+#: Ruled-grid reader (``method="grid"``): rules closer than GRID_SNAP pt are one rule, pieces of one rule with
+#: gaps up to GRID_JOIN pt are one piece, and a stroke shorter than GRID_MIN_EDGE pt is not a rule.
+GRID_SNAP = 3.0
+GRID_JOIN = 3.0
+GRID_MIN_EDGE = 3.0
 
 
 def _snap_join(edges: list[tuple[float, float, float]]) -> list[tuple[float, list[list[float]]]]:
@@ -595,7 +584,7 @@ def _snap_join(edges: list[tuple[float, float, float]]) -> list[tuple[float, lis
 
 
 def _rules(drawings):
-    """Horizontal and vertical rules of some vector graphics (one band's, :func:`_cbands`).
+    """Horizontal and vertical rules of some vector graphics (one band's, :func:`_bands`).
 
     Every straight stroke counts: a line, each side of a rectangle or quad (filled or stroked: reports draw
     rules as thin filled rectangles and shade cells with filled boxes, whose sides are the cell's borders).
@@ -696,16 +685,10 @@ def _grid_table(words, hs, vs) -> list[list[str]]:
 
 def _grid_tables(page, words, top: float | None, continued: bool, drawings):
     """Tables of a page read from its ruled grid (``method="grid"``), in the region :func:`_table_region`
-    would search: (top y, rows, {}) for each band of vector graphics (:func:`_cbands`), top to bottom, each
+    would search: (top y, rows, {}) for each band of vector graphics (:func:`_breakdown_bands`), top to bottom, each
     read when it is asked for (the reader may stop before the tables below)."""
     y_from = top if top is not None else page.rect.y0
-    bands = _cbands(drawings, y_from)
-    relevant = [i for i, (y0, y1, _) in enumerate(bands)
-                if (continued and i == 0) or _BAND_RELEVANT.search(_clean("".join(
-                    w[4] for w in words if y0 - REGION_MARGIN <= (w[1] + w[3]) / 2 <= y1 + REGION_MARGIN)))]
-    # from the first to the last band that reads as part of a breakdown: tables below it (产销量, 成本分析 …)
-    # are not read
-    for _, _, band in bands[relevant[0]:relevant[-1] + 1] if relevant else []:
+    for _, _, band in _breakdown_bands(_bands(drawings, y_from), words, continued):
         hs, vs = _rules(band)
         rows = _grid_table(words, hs, vs)
         if rows:
