@@ -591,42 +591,43 @@ class TextCache:
         ``version`` names the rule that chose the pages (a later stage asks for its own version, so a
         selection made under another rule is never taken for complete).
         """
-        base = self._base(sha)
-        base.parent.mkdir(parents=True, exist_ok=True)
-        d = {"version": version, "n_pages": int(n_pages), "pages": {str(k): v for k, v in sorted(pages.items())}}
-        _atomic_write(base.with_suffix(".pages.json"), json.dumps(d, ensure_ascii=False).encode("utf-8"))
+        self._put_versioned(sha, ".pages.json", version, {
+            "n_pages": int(n_pages), "pages": {str(k): v for k, v in sorted(pages.items())}})
 
     def put_words(self, sha: str, words: Mapping[int, list], version: str) -> None:
         """Store the words of some PDF pages (1-based page -> :attr:`Extraction.page_words`) beside the pages."""
-        base = self._base(sha)
-        base.parent.mkdir(parents=True, exist_ok=True)
-        d = {"version": version, "words": {str(k): v for k, v in sorted(words.items())}}
-        _atomic_write(base.with_suffix(".words.json"), json.dumps(d, ensure_ascii=False).encode("utf-8"))
+        self._put_versioned(sha, ".words.json", version, {"words": {str(k): v for k, v in sorted(words.items())}})
 
     def get_words(self, sha: str, version: str) -> dict[int, list[tuple]] | None:
         """The stored words by 1-based page (each word a tuple, as ``Page.get_text("words")`` gives it), or None
         when none were stored for this report under this ``version``."""
-        try:
-            d = json.loads(self._base(sha).with_suffix(".words.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if d.get("version") != version:
-            return None
-        return {int(k): [tuple(w) for w in v] for k, v in d["words"].items()}
+        d = self._get_versioned(sha, ".words.json", version)
+        return None if d is None else {int(k): [tuple(w) for w in v] for k, v in d["words"].items()}
 
     def get_pages(self, sha: str, version: str) -> list[str] | None:
         """The stored pages as a list of ``n_pages`` raw page texts ("" for a page not stored), or None when
         nothing was stored for this report under this ``version``."""
-        try:
-            d = json.loads(self._base(sha).with_suffix(".pages.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if d.get("version") != version:
+        d = self._get_versioned(sha, ".pages.json", version)
+        if d is None:
             return None
         out = [""] * int(d["n_pages"])
         for k, v in d["pages"].items():
             out[int(k) - 1] = v
         return out
+
+    def _put_versioned(self, sha: str, suffix: str, version: str, data: dict) -> None:
+        base = self._base(sha)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(base.with_suffix(suffix), json.dumps({"version": version, **data}, ensure_ascii=False)
+                      .encode("utf-8"))
+
+    def _get_versioned(self, sha: str, suffix: str, version: str) -> dict | None:
+        """What was stored under ``version``, or None (nothing stored, unreadable, or another version)."""
+        try:
+            d = json.loads(self._base(sha).with_suffix(suffix).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return d if d.get("version") == version else None
 
 
 class PageSelection(Protocol):

@@ -9,9 +9,10 @@ converted with the printed unit), the unit, the pages; the key-figure 营业收�
 which must equal the gap computed from the fixture's own numbers (and be within 1% where the table covers
 the whole of operating revenue). Each PDF is also read as a JSON-lines page corpus made from its own
 pages ({"page": n, "inside": text}), and the cninfo HTML version where one was read: same expectations.
-Each PDF and TXT report is read once more as the pipeline reads it (variant ``wired``): the text stage
-(``process_reports`` with ``keep_pages``) keeps the pages the breakdown needs in its cache, and the breakdown
-reads them from there (``breakdown_of_report``), not from the file: same expectations.
+Each PDF, TXT and HTML report is read once more as the pipeline reads it (variants ``wired``, ``html-wired``):
+the text stage (``process_reports`` with ``keep_pages``) keeps the pages the breakdown needs in its cache (an
+HTML report's pieces; a PDF's candidate pages with their words), and the breakdown reads them from there
+(``breakdown_of_report``), not from the file: same expectations.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import yaml
 
 from analysis.servitization.report_table import UNIT_FACTORS, BreakdownPages, breakdown_of_report, extract_breakdown
 from analysis.text.dictionary import load_dictionary
-from analysis.text.reports import first_pages, identify_file, process_reports, report_kind
+from analysis.text.reports import TextCache, first_pages, identify_file, process_reports, report_kind
 from tests.conftest import SHARED_DIR
 
 pytestmark = pytest.mark.shared
@@ -45,6 +46,7 @@ def _fixtures() -> list[tuple[str, dict, str]]:
         out.append((p.stem, fx, "main"))
         if fx.get("html_version", {}).get("same_table_as_table_rows"):
             out.append((p.stem + "-html", fx, "html"))
+            out.append((p.stem + "-html-wired", fx, "html-wired"))  # from the pieces the text stage kept
         if fx["format"] == "pdf":  # the same pages as a JSON-lines page corpus
             out.append((p.stem + "-jsonl", fx, "jsonl"))
         if fx["format"] in ("pdf", "txt"):  # from the pages the text stage kept
@@ -70,7 +72,7 @@ def _path(fx: dict, variant: str) -> Path:
     folder = DATA / fx["folder"]
     if not folder.is_dir():
         pytest.skip(f"shared data not found at {folder} (the real reports live in ../shared, not in the repository)")
-    name = fx["html_version"]["file"] if variant == "html" else fx["file"]
+    name = fx["html_version"]["file"] if variant in ("html", "html-wired") else fx["file"]
     p = folder / name
     if not p.is_file():
         pytest.skip(f"{p} is absent from the shared data")
@@ -103,7 +105,7 @@ _CACHE: dict[tuple[Path, str], object] = {}
 
 def _extract(path: Path, firm: str, year: int, variant: str = "main"):
     if (path, variant) not in _CACHE:
-        if variant == "wired":
+        if variant in ("wired", "html-wired"):
             _CACHE[(path, variant)] = _extract_wired(path, firm, year)
         else:
             _CACHE[(path, variant)] = extract_breakdown(path, firm=firm, year=year)
@@ -118,8 +120,13 @@ def _extract_wired(path: Path, firm: str, year: int):
         row = {"file": path.name, "path": str(path), "firm": firm, "year": year, "status": "pending", "reason": ""}
         _, _, status = process_reports([row], load_dictionary(), cache, progress=False, keep_pages=BreakdownPages())
         assert status.loc[0, "status"] == "ok", status.loc[0, "reason"]
-        ex, source = breakdown_of_report(path, firm, year, sha=status.loc[0, "sha256"], text_cache_dir=cache)
+        sha = status.loc[0, "sha256"]
+        ex, source = breakdown_of_report(path, firm, year, sha=sha, text_cache_dir=cache)
+        words = TextCache(cache).get_words(sha, BreakdownPages().version)
     assert source == "text stage"  # the report file was not read for its text a second time
+    if path.suffix.lower() == ".pdf" and ex.status.get("table_pages"):
+        # the table's pages were not parsed a second time for their words either
+        assert words and {int(q) for q in str(ex.status["table_pages"]).split(",")} <= set(words), words and sorted(words)
     return ex
 
 
