@@ -1149,8 +1149,8 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
                 if first is None:
                     first, first_k = ex, len(notes)
                 if len(methods) > 1:
-                    notes.append(f"{m}: a breakdown that does not reconcile ({ex.status['result']}), "
-                                 "next method tried")
+                    notes.append(f"{m}: a breakdown that does not reconcile ({ex.status['result']})"
+                                 + (", next method tried" if m != methods[-1] else ""))
         if first is not None:  # none reconciles: the first method's breakdown, with what the others found
             return first._replace(notes=first.notes + tuple(notes[first_k:]))
         has_text = any(texts[p - 1].strip() for p in pages)

@@ -193,3 +193,20 @@ def test_auto_takes_the_first_method_that_reconciles(tmp_path, monkeypatch):
     ex = rt.extract_breakdown(pdf, method="auto")
     assert ex.status["method"] == "grid"
     assert [n.split(":")[0] for n in ex.notes if "does not reconcile" in n] == ["grid", "table", "text"]
+
+
+def test_rotated_page_is_read_from_word_positions(tmp_path):
+    """On a rotated page the grid reads nothing (its drawings are in the unrotated page's coordinates); ``auto``
+    goes on and reads the table from word positions, with the same segments as on the upright page."""
+    from tests.servitization.test_report_table import SYN_ROWS, _make_pdf
+
+    upright = tmp_path / "000123_2021_annual_report.pdf"
+    _make_pdf(upright, ruled=True)
+    rotated = tmp_path / "000123_2021_rotated.pdf"
+    with pymupdf.open(upright) as doc:
+        doc[0].set_rotation(90)
+        doc.save(rotated)
+    assert rt.extract_breakdown(rotated, firm="000123", year=2021, method="grid").status["result"] == "no_breakdown"
+    ex = rt.extract_breakdown(rotated, firm="000123", year=2021, method="auto")
+    assert ex.status["method"] == "text" and list(ex.segments["segment"]) == [r[0] for r in SYN_ROWS]
+    assert list(ex.segments["revenue"]) == list(rt.extract_breakdown(upright, method="grid").segments["revenue"])
