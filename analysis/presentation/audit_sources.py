@@ -144,27 +144,10 @@ def _page_starts(text: str, pages: list[str]) -> list[int] | None:
 
 
 def report_pages(path: str | Path) -> list[str]:
-    """The raw text of each page of a report file (PDF pages; TXT pages split as the text stage splits them;
-    JSON-lines pages); one page for other formats or an unreadable file."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".pdf":
-            import pymupdf
+    """The raw text of each page of a report file (:func:`analysis.text.pdf.report_page_texts`)."""
+    from analysis.text.pdf import report_page_texts
 
-            with pymupdf.open(path) as doc:
-                return [pg.get_text() for pg in doc]
-        if suffix == ".txt":
-            from analysis.text.pdf import decode_bytes, split_text_pages
-
-            return split_text_pages(decode_bytes(path.read_bytes()))
-        if suffix == ".jsonl":
-            from analysis.text.pdf import read_jsonl_pages
-
-            return read_jsonl_pages(path)
-    except Exception:  # noqa: BLE001 - a page list is a convenience: the hits stand without page numbers
-        return []
-    return []
+    return report_page_texts(path)
 
 
 def dig_hits(text: str, counter, pages: list[str] | None = None, context: int = CONTEXT_CHARS

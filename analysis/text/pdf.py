@@ -547,3 +547,39 @@ def extract_file(path: str | Path, words_for: Callable[[str], bool] | None = Non
     if suffix in (".htm", ".html"):
         return extract_html(path)
     return Extraction("", 0, CORRUPT, f"unsupported file type {suffix!r}")
+
+
+#: How much of a TXT or HTML report :func:`report_page_texts` decodes when only its first pages are asked for.
+HEAD_BYTES = 400_000
+
+
+def report_page_texts(path: str | Path, first: int | None = None) -> list[str]:
+    """The raw text of a report's pages, before any normalization: a PDF's pages (``Page.get_text()``), a TXT
+    report's pages (split as the text stage splits them, :func:`split_text_pages`), a JSON-lines corpus's
+    pages, an HTML report as one page (its tags turned into line breaks). [] when the file cannot be read.
+
+    ``first``: only the first pages; a TXT or HTML report then has only its first :data:`HEAD_BYTES` decoded,
+    cut after a line end (a cut inside a two-byte GBK character would make the whole head undecodable)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".pdf":
+            import pymupdf
+
+            with pymupdf.open(p) as doc:
+                return [doc[i].get_text() for i in range(doc.page_count if first is None else min(first, doc.page_count))]
+        if suffix == ".jsonl":
+            return read_jsonl_pages(p)[:first]
+        if suffix not in (".txt", ".htm", ".html"):
+            return []
+        data = p.read_bytes()
+        if first is not None and len(data) > HEAD_BYTES and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            cut = data.rfind(b"\n", 0, HEAD_BYTES)
+            data = data[:cut + 1] if cut > 0 else data[:HEAD_BYTES]
+        html = suffix in (".htm", ".html")
+        text = decode_bytes(data, html=html)
+        if html:
+            return [_TAG.sub("\n", text)]
+        return split_text_pages(text)[:first]
+    except Exception:  # noqa: BLE001 - an unreadable file gives no pages (identified by name, or hits without pages)
+        return []

@@ -172,25 +172,11 @@ def identify_from_pages(pages: list[str]) -> CoverIdentity:
 
 
 def first_pages(path: str | Path, n: int = COVER_PAGES) -> list[str]:
-    """Raw text of the first ``n`` pages of a PDF, TXT, HTML or JSON-lines report ([] when unreadable)."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".pdf":
-            import pymupdf
-            with pymupdf.open(p) as doc:
-                return [doc[i].get_text() for i in range(min(n, doc.page_count))]
-        if suffix == ".jsonl":
-            from .pdf import read_jsonl_pages
-            return read_jsonl_pages(p)[:n]
-        from .pdf import decode_bytes
-        data = p.read_bytes()[:400_000]
-        text = decode_bytes(data, html=suffix in (".htm", ".html"))
-        if suffix in (".htm", ".html"):
-            text = re.sub(r"<[^>]+>", "\n", text)
-        return [text]
-    except Exception:  # noqa: BLE001 - an unreadable file is identified by name or not at all
-        return []
+    """Raw text of the first ``n`` pages of a PDF, TXT, HTML or JSON-lines report ([] when unreadable):
+    :func:`analysis.text.pdf.report_page_texts`."""
+    from .pdf import report_page_texts
+
+    return report_page_texts(path, first=n)
 
 
 _ST_PREFIX = re.compile(r"^(?:S\*ST|\*ST|SST|ST|PT|S)(?=[\u4e00-\u9fff])", re.IGNORECASE)

@@ -225,3 +225,25 @@ def test_breakdown_cache_identical(tmp_path):
     pd.testing.assert_frame_equal(fresh_seg, b_seg)
     pd.testing.assert_frame_equal(fresh_st, b_st)
     pd.testing.assert_frame_equal(a_st, b_st)
+
+
+@pytest.mark.outcome("correct", case="GBK TXT report over 400 kB, no code in its name: identified from its cover "
+                                      "(the decoded head is cut after a line end, not inside a two-byte character)")
+def test_large_gbk_txt_identified_from_its_cover(tmp_path):
+    from analysis.text.pdf import HEAD_BYTES
+
+    cover = "某某机械股份有限公司\n2021年年度报告\n证券代码：600123  证券简称：某某机械\n\f"
+    body = "公司主营业务为压缩机的研发、生产和销售，报告期内经营情况良好。\n".encode("gb18030")
+    cut_inside = 0
+    for shift in (0, 1):  # one of the two puts the byte HEAD_BYTES inside a two-byte character
+        data = ("x" * shift + cover).encode("gb18030") + body * (HEAD_BYTES // len(body) + 50)
+        try:
+            data[:HEAD_BYTES].decode("gb18030")
+        except UnicodeDecodeError:
+            cut_inside += 1
+        path = tmp_path / f"{shift}" / "某某机械2021年年度报告.txt"
+        path.parent.mkdir()
+        path.write_bytes(data)
+        ident, how = identify_file(path)
+        assert (ident.firm, ident.year) == ("600123", 2021), (shift, ident.reason, how)
+    assert cut_inside == 1
