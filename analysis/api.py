@@ -54,8 +54,10 @@ def load_result(path: str | Path) -> ModelResult:
 def models_config(config: str | Path | dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
     """The validated ``models`` section: from ``config`` (a YAML file or a dict; None: the project's
     ``config/config.yaml`` when the working directory has one, else the schema's defaults), with
-    ``overrides`` (any key of the section, e.g. ``cluster="firm+year"``) on top."""
-    from analysis.config import load_config, section_defaults
+    ``overrides`` (any key of the section, e.g. ``cluster="firm+year"``) on top. A YAML file is read as a run
+    reads it (:func:`analysis.config.run_config`): on top of ``config/config.yaml`` when the working directory
+    has one, so that a file with a few settings changes only those, as in ``servparadox run --config``."""
+    from analysis.config import run_config, section_defaults
 
     if config is None and Path(DEFAULT_CONFIG).is_file():
         config = DEFAULT_CONFIG
@@ -65,7 +67,7 @@ def models_config(config: str | Path | dict[str, Any] | None = None, **overrides
         section = config["models"] if "models" in config else config  # a whole config or its models section
         models = {**section_defaults("models"), **copy.deepcopy(section)}
     else:
-        models = load_config(config)["models"]
+        models = run_config(config, DEFAULT_CONFIG)["models"]
     models.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in overrides.items() if v is not None})
     return models
 

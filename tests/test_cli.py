@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 import statsmodels.formula.api as smf
 
 from analysis import api, cli
@@ -116,3 +117,21 @@ def test_tables_forces_only_the_rules_the_config_runs(tmp_path, monkeypatch):
     assert "mechanism_tables" not in forced and {"tables", "checks_tables", "paper_markdown"} <= set(forced)
     assert cli.main(["tables"]) == 0  # the study config: mechanism on
     assert "mechanism_tables" in calls[1]
+
+
+def test_api_reads_a_partial_config_as_a_run_does(tmp_path, monkeypatch):
+    """A YAML with a few model settings changes only those: the rest comes from config/config.yaml, as for
+    `servparadox run --config` (the file is layered on the project's config), not from the schema defaults."""
+    from analysis.api import models_config
+    from analysis.config import run_config
+
+    (tmp_path / "config").mkdir()
+    study = yaml.safe_load((cli.REPO_ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    study["models"]["controls"] = ["size", "lev"]  # not the schema's default controls
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "config" / "mine.yaml").write_text("models: {cluster: firm+year}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    models = models_config("config/mine.yaml")
+    assert models["controls"] == ["size", "lev"] and models["cluster"] == "firm+year"
+    assert models == run_config("config/mine.yaml")["models"]
+    assert models_config("config/mine.yaml", cluster="firm")["cluster"] == "firm"  # overrides on top
