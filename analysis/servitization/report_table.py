@@ -197,6 +197,7 @@ class _Walker:
         self.total: tuple[float, float, int] | None = None  # (raw total, unit, page) of the current table
         self.stream_unit: tuple[float, str] | None = None   # unit read from the row stream (TXT/HTML)
         self.lone_marker: str | None = None  # a marker row alone, waiting for its header row
+        self.stopped: tuple[int, bool] | None = None  # (page, within it) where reading stopped: complete
 
     def start_table(self, first_row: list[str]) -> None:
         """A new table: it continues the open section only when it starts with data (or a header tail)."""
@@ -218,6 +219,21 @@ class _Walker:
         """No section is open and every breakdown (industry, product, region) has one with rows: as only the
         first section of each breakdown is kept, nothing read later can change the result."""
         return self.cur is None and {s["breakdown"] for s in self.sections if s["rows"]} >= set(BREAKDOWNS)
+
+    def pages(self, pages: list[int]):
+        """The pages to read, in order, as (page, whether pages were skipped before it); the open section is
+        closed across such a gap (a table does not continue over pages not read). Reading ends once the
+        breakdown is :attr:`complete`; :attr:`stopped` then says before which page."""
+        prev = None
+        for pno in pages:
+            if self.complete:
+                self.stopped = (pno, False)
+                return
+            gap = prev is not None and pno != prev + 1
+            if gap:
+                self.close()
+            prev = pno
+            yield pno, gap
 
     def row(self, cells: list[str], page: int, unit: tuple[float, str] | None, y: float | None = None) -> None:
         """Consume one row. ``y`` (text mode only) enables joining names wrapped onto two lines.
@@ -705,7 +721,7 @@ AUTO_METHODS = ("grid", "table", "text")
 def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[str],
               cands: set[int] | None = None, counts: dict | None = None, texts: list[str] | None = None,
               page_words: dict[int, list] | None = None) -> None:
-    """Feed the walker with the rows of the given PDF pages (table finder or word positions).
+    """Feed the walker with the rows of the given PDF pages (ruled grid, table finder or word positions).
 
     With ``cands`` (the candidate pages), a page that is not a candidate is read in full only when a
     section is still open at its top (a table continued from the page before); otherwise only its unit
@@ -715,17 +731,11 @@ def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[s
     pages read in full and of table-finder calls.
     """
     unit_carry: tuple[float, str] | None = None
-    prev_page = None
     text_cols = None
     counts = counts if counts is not None else {}
-    for pno in pages:
-        if walker.complete:
-            counts["stopped_before"] = pno
-            break
-        if prev_page is not None and pno != prev_page + 1:
-            walker.close()  # no continuation across a gap in the page list
+    for pno, gap in walker.pages(pages):
+        if gap:
             unit_carry = None
-        prev_page = pno
         if cands is not None and pno not in cands and walker.cur is None:
             if texts is not None:
                 unit = _last_text_unit(texts[pno - 1])
@@ -763,7 +773,7 @@ def _pdf_rows(doc, pages: list[int], method: str, walker: _Walker, notes: list[s
             unit = (max(above)[1], f"单位 line p{pno}") if above else unit_carry
             walker.start_table(rows[0])
             if walker.complete:  # this table does not continue the last section, and all are complete
-                counts["stopped_at"] = pno
+                walker.stopped = (pno, True)
                 return
             for i, cells in enumerate(rows):
                 walker.row(cells, pno, unit, geoms.get(i))
@@ -776,23 +786,16 @@ _CELL_TAIL = re.compile(r"^(?:[减增](?:少|加)?-?[\d.]*(?:个百分点|百分
 _HEADER_WORD = re.compile(r"^[营业收入成本毛利率比上年同期增减少加%()（）占重金额度例0-9]+$")
 
 
-def _line_rows(page_texts: list[str], walker: _Walker, pages: list[int]) -> int | None:
+def _line_rows(page_texts: list[str], walker: _Walker, pages: list[int]) -> None:
     """Feed the walker with the lines of text pages (TXT, JSON-lines).
 
     Two layouts are read: a whitespace-aligned table (one table row per line: the words before the first
     value are the name, then the values) and text extracted cell by cell (one cell per line, as in page
     corpora made from PDFs). Consecutive text-only lines are one row until values follow (a header's
     cells, a name wrapped over lines), values-only lines continue the row above; a 单位 line, a breakdown
-    marker and a title are rows of their own. Returns the page before which reading stopped because the
-    breakdown was complete (:attr:`_Walker.complete`), else None.
+    marker and a title are rows of their own.
     """
-    prev = None
-    for pno in pages:
-        if walker.complete:
-            return pno
-        if prev is not None and pno != prev + 1:
-            walker.close()
-        prev = pno
+    for pno, _ in walker.pages(pages):
         buf: list[str] | None = None
         buf_y = 0.0
         buf_values = False
@@ -864,17 +867,10 @@ def html_blocks(doc: str) -> list[tuple[str, object]]:
     return out
 
 
-def _html_rows(blocks: dict[int, list], walker: _Walker, pieces: list[int]) -> int | None:
+def _html_rows(blocks: dict[int, list], walker: _Walker, pieces: list[int]) -> None:
     """Feed the walker with the blocks of the given HTML pieces (:func:`html_blocks` by piece), in order; text
-    lines are rows of one cell, table rows rows of cells, all on page 1. Returns the piece before which reading
-    stopped because the breakdown was complete (:attr:`_Walker.complete`), else None."""
-    prev = None
-    for k in pieces:
-        if walker.complete:
-            return k
-        if prev is not None and k != prev + 1:
-            walker.close()  # no continuation across pieces not read
-        prev = k
+    lines are rows of one cell, table rows rows of cells, all on page 1."""
+    for k, _ in walker.pages(pieces):
         for kind, item in blocks.get(k, ()):
             if kind == "text":
                 walker.row([item], 1, None)
@@ -882,7 +878,6 @@ def _html_rows(blocks: dict[int, list], walker: _Walker, pieces: list[int]) -> i
                 walker.start_table(item[0])
                 for cells in item:
                     walker.row(cells, 1, None)
-    return None
 
 
 # ----------------------------------------------------------------------------- key figures
@@ -1025,7 +1020,8 @@ def extract_breakdown(pdf: str | Path, firm: str | None = None, year: int | None
     """Find the breakdown table anywhere in the report, extract and reconcile it (module docstring).
 
     ``page_texts``: the text of every page when the text stage has already read it
-    (:attr:`analysis.text.pdf.Extraction.raw_pages`: a PDF's raw pages, a TXT or JSON-lines report's pages);
+    (:attr:`analysis.text.pdf.Extraction.raw_pages`: a PDF's raw pages, a TXT or JSON-lines report's pages,
+    an HTML report's pieces);
     the report is then not read a second time (a PDF is opened only for the tables of candidate pages).
     ``page_words``: the words of some PDF pages (:attr:`analysis.text.pdf.Extraction.page_words`), used instead
     of reading them from the page again. The returned ``status`` dict has the fields :data:`STATUS_FIELDS`.
@@ -1044,8 +1040,8 @@ def _empty(reason: str, notes=(), status: dict | None = None, result: str = "unr
 
 def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None,
                     page_texts: list[str] | None = None, page_words: dict[int, list] | None = None) -> Extraction:
-    if method not in ("auto", "grid", "table", "text"):
-        raise ValueError(f"method must be 'auto', 'table' or 'text', not {method!r}")
+    if method not in ("auto", *AUTO_METHODS):
+        raise ValueError(f"method must be one of {('auto', *AUTO_METHODS)}, not {method!r}")
     fmt = report_format(path)
     f0, y0 = _infer_firm_year(path)
     firm = firm if firm is not None else f0
@@ -1066,24 +1062,22 @@ def _extract_report(path: Path, firm, year, method: str, pages: list[int] | None
     cands = _candidate_pages(texts)
     pages_read = [p for p in (pages or _pages_to_read(cands, n)) if 1 <= p <= n]
     walker = _Walker()
-    notes: list[str] = []
     if fmt == "html":
         # pieces (text before a table and the table): their blocks, and their text for the key figures / kind
         blocks = {p: html_blocks(texts[p - 1]) for p in sorted(set(range(1, min(n, FACT_PAGES) + 1)) | set(pages_read))
                   if texts[p - 1]}
         kf = _report_facts([_piece_text(blocks[p]) if p in blocks else "" for p in range(1, n + 1)])
-        stop = _html_rows(blocks, walker, pages_read)
+        _html_rows(blocks, walker, pages_read)
     else:
         kf = _report_facts(texts)
-        stop = _line_rows(texts, walker, pages_read)
-    if stop is not None:
-        notes.append(_stop_note(stop, fmt == "html"))
+        _line_rows(texts, walker, pages_read)
     # an HTML report has one page: its rows are on p1 (the pieces read are an internal division)
-    return _finish(walker, notes, path.name, firm, int(year), kf, fmt, "lines" if fmt != "html" else "html",
+    return _finish(walker, [], path.name, firm, int(year), kf, fmt, "lines" if fmt != "html" else "html",
                    pages_read if fmt != "html" else [1], n if fmt != "html" else 1)
 
 
-def _stop_note(page: int, html: bool = False, mid_page: bool = False) -> str:
+def _stop_note(page: int, mid_page: bool, html: bool) -> str:
+    """Where reading stopped (:attr:`_Walker.stopped`), as a note."""
     where = (f"the HTML after its table {page - 1}" if html else
              f"p{page} from its next table on, and the pages after it," if mid_page else f"pages from p{page} on")
     return (f"{where} not read: the industry, product and region breakdowns were complete "
@@ -1138,9 +1132,7 @@ def _extract_pdf(path: Path, firm: str, year: int, method: str, pages: list[int]
             except Exception as exc:  # noqa: BLE001
                 notes.append(f"{m}: failed with {type(exc).__name__}: {exc}")
                 continue
-            stop, mid = counts.pop("stopped_before", None), counts.pop("stopped_at", None)
-            stopped = [_stop_note(stop)] if stop else [_stop_note(mid, mid_page=True)] if mid else []
-            ex = _finish(walker, list(notes) + stopped, path.name, firm, year, kf, "pdf", m, pages, n)
+            ex = _finish(walker, list(notes), path.name, firm, year, kf, "pdf", m, pages, n)
             ex.status["pages_examined"] = counts.get("pages", 0)
             ex.status["find_tables_calls"] = counts.get("find_tables", 0)
             if ex.status["result"] == "reconciled":
@@ -1242,6 +1234,8 @@ def _kf_status(st: dict, facts: dict) -> dict:
 def _finish(walker: _Walker, notes: list[str], fname: str, firm: str, year: int, kf: dict,
             fmt: str, method: str, pages_read: list[int], n_pages: int) -> Extraction:
     """Keep the first section per breakdown, decide units by reconciliation, build frame and status."""
+    if walker.stopped is not None:
+        notes.append(_stop_note(*walker.stopped, html=fmt == "html"))
     total = kf["kf"]["value"] if kf.get("kf") else None
     seen: set[str] = set()
     out = []
@@ -1360,10 +1354,6 @@ def _json_default(v):
     raise TypeError(f"not JSON serializable: {type(v).__name__}")
 
 
-#: Formats whose pages the text stage keeps for the breakdown (HTML: its pieces, :func:`analysis.text.pdf.html_pages`).
-KEPT_FORMATS = ("pdf", "txt", "jsonl", "html")
-
-
 def breakdown_of_report(path: str | Path, firm: str, year: int, method: str = "auto", sha: str | None = None,
                         text_cache_dir: str | Path | None = None) -> tuple[Extraction, str]:
     """The breakdown of one report as the pipeline reads it: from the pages the text stage kept for it
@@ -1373,7 +1363,7 @@ def breakdown_of_report(path: str | Path, firm: str, year: int, method: str = "a
     from analysis.text.reports import TextCache
 
     pages = words = None
-    if text_cache_dir is not None and sha and report_format(Path(path)) in KEPT_FORMATS:
+    if text_cache_dir is not None and sha:
         cache, version = TextCache(text_cache_dir), BreakdownPages().version
         pages = cache.get_pages(sha, version)
         words = cache.get_words(sha, version) if pages is not None else None

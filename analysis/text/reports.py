@@ -728,7 +728,7 @@ def process_reports(
             if ext is None and cache is not None:
                 ext = cache.get(sha)
                 row[10] = ext is not None
-                if ext is not None and keep_pages is not None and ext.ok and _keeps_pages(path) \
+                if ext is not None and keep_pages is not None and ext.ok \
                         and cache.get_pages(sha, keep_pages.version) is None:
                     ext = None  # the pages a later stage needs are not kept yet (new code): read once more
                     row[10] = False
@@ -783,11 +783,6 @@ def process_reports(
     counts = counts.sort_values(["firm", "year", "section", "term"], kind="mergesort")
     chars = chars.sort_values(["firm", "year", "section"], kind="mergesort")
     return counts.reset_index(drop=True), chars.reset_index(drop=True), status
-
-
-def _keeps_pages(path) -> bool:
-    """A format whose extraction has pages to keep (:attr:`Extraction.raw_pages`; HTML: its pieces)."""
-    return Path(path).suffix.lower() in (".pdf", ".txt", ".jsonl", ".htm", ".html")
 
 
 def _add(count_rows, char_rows, firm, year, section, counts, n_chars):
